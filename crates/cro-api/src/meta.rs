@@ -1,0 +1,158 @@
+//! Types of the operation metadata table that `cargo xtask codegen` generates from the
+//! `x-cro-*` extensions and security requirements of `spec/openapi.yaml`.
+//!
+//! The table itself lives in `generated_meta.rs` ([`OPERATIONS`]); everything that must know
+//! "which roles may call this", "is this a paged list", or "does this send `x-tenant-id`"
+//! reads it instead of hard-coding per-endpoint knowledge.
+
+pub use crate::generated_meta::{API_VERSIONS, HOOK_EVENTS, LATEST_API_VERSION, OPERATIONS, ROLES};
+
+/// HTTP method of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PATCH`
+    Patch,
+    /// `PUT`
+    Put,
+    /// `DELETE`
+    Delete,
+}
+
+impl Method {
+    /// The method as it appears on the wire (`"GET"`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Patch => "PATCH",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+/// How a list operation returns its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paging {
+    /// Not a list, or a list without paging parameters.
+    None,
+    /// The documented envelope `{current_page, current_limit, total_pages, total_count, results}`.
+    Envelope {
+        /// Schema name of the envelope (e.g. `DispatchCustomerLocationListModel`).
+        list_model: &'static str,
+        /// Schema name of one item (e.g. `DispatchCustomerLocationModel`).
+        item_model: &'static str,
+    },
+    /// A bare JSON array that still accepts `page_index`/`page_limit` (List Materials).
+    BareArray {
+        /// Schema name of one item.
+        item_model: &'static str,
+    },
+}
+
+impl Paging {
+    /// True for both paged styles.
+    pub fn is_paged(self) -> bool {
+        !matches!(self, Paging::None)
+    }
+    /// Schema name of one item, for paged operations.
+    pub fn item_model(self) -> Option<&'static str> {
+        match self {
+            Paging::None => None,
+            Paging::Envelope { item_model, .. } | Paging::BareArray { item_model } => {
+                Some(item_model)
+            }
+        }
+    }
+}
+
+/// Whether an operation needs the bearer token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// `authorization: bearer <token>` is required.
+    Bearer,
+    /// Public operation: no `authorization` header is sent.
+    None,
+}
+
+/// Whether an operation takes the `x-tenant-id` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantHeader {
+    /// Must be sent.
+    Required,
+    /// May be sent (Get Hauler, Create Connection); the client sends it when configured.
+    Optional,
+    /// Must not be sent (List Tenants, public operations).
+    Absent,
+}
+
+/// One query parameter of an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryParam {
+    /// Wire name (`page_index`, `created_on_gte`, ...).
+    pub name: &'static str,
+    /// JSON type of the value: `"integer"`, `"number"`, `"boolean"` or `"string"`.
+    pub kind: &'static str,
+    /// `format` of the schema, when it has one (`"int64"`, `"iso8601"`, ...).
+    pub format: Option<&'static str>,
+    /// One-line description from the spec.
+    pub description: &'static str,
+}
+
+/// Everything the hand-written layers need to know about one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// `operationId`, which is also the name of the generated client method.
+    pub id: &'static str,
+    /// HTTP method.
+    pub method: Method,
+    /// Path template, e.g. `/locations/{location_id}/customers`.
+    pub path: &'static str,
+    /// First tag of the operation (the resource group).
+    pub tag: &'static str,
+    /// Summary line from the spec.
+    pub summary: &'static str,
+    /// Roles allowed to call the operation (`x-cro-roles`), wire names.
+    pub roles: &'static [&'static str],
+    /// True when the role list is our inference rather than documented (`x-cro-roles-inferred`).
+    pub roles_inferred: bool,
+    /// Paging style.
+    pub paging: Paging,
+    /// Bearer token needed or not.
+    pub auth: Auth,
+    /// `x-tenant-id` requirement.
+    pub tenant: TenantHeader,
+    /// Marked `deprecated` in the spec.
+    pub deprecated: bool,
+    /// Where the operation is documented (`x-cro-source`: `D`, `S21`, `S20` or `inferred`).
+    pub source: &'static str,
+    /// Path parameter names, in path order.
+    pub path_params: &'static [&'static str],
+    /// Query parameters, including `page_index`/`page_limit` for paged operations.
+    pub query_params: &'static [QueryParam],
+    /// Schema name of the JSON request body, if any.
+    pub request_body: Option<&'static str>,
+}
+
+impl Operation {
+    /// Look an operation up by its `operationId`.
+    pub fn find(id: &str) -> Option<&'static Operation> {
+        OPERATIONS.iter().find(|op| op.id == id)
+    }
+
+    /// Filters (query parameters other than the paging pair).
+    pub fn filters(&self) -> impl Iterator<Item = &'static QueryParam> + use<> {
+        self.query_params
+            .iter()
+            .filter(|q| q.name != "page_index" && q.name != "page_limit")
+    }
+
+    /// Whether `role` (wire name) may call this operation according to the spec.
+    pub fn allows_role(&self, role: &str) -> bool {
+        self.roles.contains(&role)
+    }
+}
