@@ -37,7 +37,9 @@ pub const RELAXED_KEYWORDS: &[&str] = &[
 ];
 
 /// HTTP methods under an OpenAPI path item (other keys are `parameters`, `summary`, ...).
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 const SCHEMA_REF_PREFIX: &str = "#/components/schemas/";
 
@@ -62,7 +64,9 @@ pub fn apply(spec: &mut Value) -> Result<Report> {
                 request_roots.push(params.clone());
             }
             for method in METHODS {
-                let Some(op) = item.get(*method) else { continue };
+                let Some(op) = item.get(*method) else {
+                    continue;
+                };
                 for key in ["parameters", "requestBody"] {
                     if let Some(v) = op.get(key) {
                         request_roots.push(v.clone());
@@ -100,7 +104,9 @@ pub fn apply(spec: &mut Value) -> Result<Report> {
     let mut inline_responses: Vec<&mut Value> = Vec::new();
     if let Some(paths) = spec.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (key, op) in item.iter_mut() {
                 if !METHODS.contains(&key.as_str()) {
                     continue;
@@ -133,10 +139,10 @@ fn reachable_schemas(spec: &Value, roots: &[Value]) -> Result<BTreeSet<String>> 
     while let Some(value) = pending.pop() {
         match value {
             Value::Object(object) => {
-                if let Some(Value::String(reference)) = object.get("$ref") {
-                    if seen_refs.insert(reference.clone()) {
-                        pending.push(resolve(spec, reference)?);
-                    }
+                if let Some(Value::String(reference)) = object.get("$ref")
+                    && seen_refs.insert(reference.clone())
+                {
+                    pending.push(resolve(spec, reference)?);
                 }
                 // `example(s)` hold payloads, not schemas; a `$ref` key in one is data.
                 pending.extend(
@@ -243,8 +249,14 @@ mod tests {
         let out = &spec["components"]["schemas"]["Out"]["properties"];
         assert_eq!(out["name"], json!({"type": "string", "enum": ["a"]}));
         assert_eq!(out["pattern"], json!({"type": "string"}));
-        assert_eq!(out["list"], json!({"type": "array", "items": {"type": "integer"}}));
-        assert_eq!(spec["components"]["schemas"]["In"]["properties"]["name"]["maxLength"], 3);
+        assert_eq!(
+            out["list"],
+            json!({"type": "array", "items": {"type": "integer"}})
+        );
+        assert_eq!(
+            spec["components"]["schemas"]["In"]["properties"]["name"]["maxLength"],
+            3
+        );
         assert_eq!(spec["components"]["schemas"]["Shared"]["minLength"], 1);
     }
 

@@ -1,0 +1,77 @@
+//! Snapshots of the generated surface: the operation table (`cro_api::meta::OPERATIONS`) and
+//! the public type names of `cro_api::types`.
+//!
+//! `cargo xtask codegen --check` already guards that the checked-in code matches the spec;
+//! these snapshots make the *meaningful* effect of a spec change reviewable in one short diff
+//! (`cargo insta review`): a role list, a paging style, a tenant requirement, a new or vanished
+//! type.
+
+use std::path::Path;
+
+use cro_api::meta::{Auth, OPERATIONS, Paging, TenantHeader};
+
+/// One line per operation:
+/// `id METHOD path roles=[..] paged=envelope(Item)|bare-array(Item)|no tenant=.. auth=..`.
+#[test]
+fn operation_table() {
+    let lines: Vec<String> = OPERATIONS
+        .iter()
+        .map(|op| {
+            let paged = match op.paging {
+                Paging::None => "no".to_owned(),
+                Paging::Envelope { item_model, .. } => format!("envelope({item_model})"),
+                Paging::BareArray { item_model } => format!("bare-array({item_model})"),
+            };
+            let tenant = match op.tenant {
+                TenantHeader::Required => "required",
+                TenantHeader::Optional => "optional",
+                TenantHeader::Absent => "absent",
+            };
+            let auth = match op.auth {
+                Auth::Bearer => "bearer",
+                Auth::None => "none",
+            };
+            format!(
+                "{} {} {} roles=[{}] paged={paged} tenant={tenant} auth={auth}",
+                op.id,
+                op.method.as_str(),
+                op.path,
+                op.roles.join(","),
+            )
+        })
+        .collect();
+    insta::assert_snapshot!("operation_table", lines.join("\n"));
+}
+
+/// Sorted names of the public structs, enums and aliases in `cro_api::types` (the `builder`
+/// and `error` sub-modules are implementation details of typify).
+#[test]
+fn type_names() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/cro-api/src/generated.rs");
+    let source = std::fs::read_to_string(&path).expect("read generated.rs");
+    let file = syn::parse_file(&source).expect("generated.rs parses");
+    let types = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "types" => module.content.as_ref(),
+            _ => None,
+        })
+        .expect("generated.rs has `pub mod types { .. }`");
+    let mut names: Vec<String> = types
+        .1
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Struct(s) if is_pub(&s.vis) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) if is_pub(&e.vis) => Some(e.ident.to_string()),
+            syn::Item::Type(t) if is_pub(&t.vis) => Some(t.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    names.sort();
+    insta::assert_snapshot!("type_names", names.join("\n"));
+}
+
+fn is_pub(vis: &syn::Visibility) -> bool {
+    matches!(vis, syn::Visibility::Public(_))
+}
