@@ -1,1 +1,49 @@
+//! Extensions on top of the generated CRO Developer API client ([`cro_api`]).
+//!
+//! - [`request`]: the [`PagedRequest`] trait, implemented for the progenitor builder of every
+//!   paged list operation (`cro_api::builder::ListCustomers`, ...), which fetches one page and
+//!   normalises both paging styles (envelope and bare array) into a [`RawPage`];
+//! - [`registry`]: building such a request from an `operationId` and textual parameters
+//!   ([`with_paged_request`]), for callers that only know operations at run time (the CLI).
+//! - [`paging`]: `request.paginate()` ([`Paginate`]) on every paged request: streams of
+//!   pages and items, `collect_all()`, bounded prefetch, resume, stop rules, drift reports,
+//!   and (feature `blocking`) plain iterators;
+//! - [`roles`] and [`preflight`]: the spec's roles per operation ([`Role`], [`RoleSet`],
+//!   `role.can(op)`) and an opt-in local check that sends nothing when the roles cannot call
+//!   an operation ([`ensure_allowed`]);
+//! - [`webhooks`]: `X-Cro-Signature` verification ([`verify_signature`]) and [`HookEvent`].
+//!
+//! ```no_run
+//! use cro_ext::Paginate;
+//! use futures::TryStreamExt;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = cro_api::Client::from_env()?;
+//! let customers = client.list_customers().paginate().collect_all().await?;
+//! println!("{} customers", customers.len());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The per-operation parts are generated from `spec/openapi.yaml` by `cargo xtask codegen`
+//! (`generated_paging.rs`); everything else here is hand-written.
 
+#![warn(missing_docs)]
+
+pub mod paging;
+pub mod preflight;
+pub mod registry;
+pub mod request;
+pub mod roles;
+pub mod webhooks;
+
+#[rustfmt::skip]
+mod generated_paging;
+
+pub use generated_paging::with_paged_request;
+pub use paging::{DriftPolicy, Page, Paginate, Paginator, PagingError, WalkStats};
+pub use preflight::{PreflightExt, RoleError, ensure_allowed};
+pub use registry::{ParamError, Params};
+pub use request::{PageStyle, PagedRequest, PagedVisitor, RawPage};
+pub use roles::{Role, RoleSet};
+pub use webhooks::{HookEvent, SignatureError, verify_signature};
