@@ -52,12 +52,16 @@ impl Timestamp {
 
     /// The wall-clock date and time, ignoring any offset. Date-only values are midnight.
     pub fn naive(&self) -> NaiveDateTime {
-        parse_parts(&self.text).expect("validated on construction").0
+        parse_parts(&self.text)
+            .expect("validated on construction")
+            .0
     }
 
     /// The UTC offset, when the text has one.
     pub fn offset(&self) -> Option<FixedOffset> {
-        parse_parts(&self.text).expect("validated on construction").1
+        parse_parts(&self.text)
+            .expect("validated on construction")
+            .1
     }
 
     /// The instant in UTC. Naive values are taken to be UTC, which is what the API's own
@@ -65,11 +69,10 @@ impl Timestamp {
     pub fn to_utc(&self) -> DateTime<Utc> {
         let (naive, offset) = parse_parts(&self.text).expect("validated on construction");
         match offset {
-            Some(offset) => DateTime::<FixedOffset>::from_naive_utc_and_offset(
-                naive - offset,
-                offset,
-            )
-            .with_timezone(&Utc),
+            Some(offset) => {
+                DateTime::<FixedOffset>::from_naive_utc_and_offset(naive - offset, offset)
+                    .with_timezone(&Utc)
+            }
             None => naive.and_utc(),
         }
     }
@@ -79,7 +82,11 @@ fn parse_parts(text: &str) -> Option<(NaiveDateTime, Option<FixedOffset>)> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Some((dt.naive_local(), Some(*dt.offset())));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S%.f",
+    ] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(text, format) {
             return Some((naive, None));
         }
@@ -162,7 +169,10 @@ mod tests {
     #[test]
     fn naive_microseconds_round_trip() {
         let t = Timestamp::parse("2022-08-20T01:27:24.691708").unwrap();
-        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2022-08-20T01:27:24.691708\"");
+        assert_eq!(
+            serde_json::to_string(&t).unwrap(),
+            "\"2022-08-20T01:27:24.691708\""
+        );
         assert_eq!(t.to_utc().to_rfc3339(), "2022-08-20T01:27:24.691708+00:00");
     }
 
@@ -171,13 +181,24 @@ mod tests {
         let z = Timestamp::parse("2019-02-07T00:12:19.354Z").unwrap();
         assert_eq!(z.offset(), Some(FixedOffset::east_opt(0).unwrap()));
         let plus = Timestamp::parse("2019-02-07T02:12:19+02:00").unwrap();
-        assert_eq!(plus.to_utc(), Timestamp::parse("2019-02-07T00:12:19").unwrap().to_utc());
-        assert_eq!(Timestamp::parse("2049-10-31").unwrap().naive().to_string(), "2049-10-31 00:00:00");
+        assert_eq!(
+            plus.to_utc(),
+            Timestamp::parse("2019-02-07T00:12:19").unwrap().to_utc()
+        );
+        assert_eq!(
+            Timestamp::parse("2049-10-31").unwrap().naive().to_string(),
+            "2049-10-31 00:00:00"
+        );
     }
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bad in ["", "yesterday", "2022-13-01T00:00:00", "2022-08-20T25:00:00"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2022-13-01T00:00:00",
+            "2022-08-20T25:00:00",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
             assert!(serde_json::from_str::<Timestamp>(&format!("\"{bad}\"")).is_err());
         }
