@@ -346,6 +346,7 @@ pub mod types {
     }
     ///Body for adding an address to a customer, also used for the addresses of a new customer. Fields, required flags and limits are taken to be those of UpdateCustomerAddressModel (inferred: only the field list is documented). Following changelog 1.0.6, country, region, locality, postcode and line_1 are required but nullable, so an address without a street can be sent with those keys set to null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateCustomerAddressModel {
         ///Two-letter ISO 3166-1 alpha-2 country code. May be null when line_1 is null (changelog 1.0.6); nullable.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -850,6 +851,7 @@ pub mod types {
     }
     ///Body for adding a contact to a customer (also the contacts of a new customer). Every field is optional. name, email, number and fax may also be null, which changelog 1.0.5 allows when creating customers; changelog 1.0.4 notes these values may hold comma-separated lists.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateCustomerContactModel {
         ///One or more e-mail addresses separated by commas; whitespace (spaces, tabs, newlines) is allowed. A single string, not an array. May be null (changelog 1.0.5).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1117,6 +1119,7 @@ pub mod types {
     }
     ///Body for creating a customer at a location. The customer needs both a billing and a shipping address: one address flagged as both, or two addresses with one flag each (not expressed as a schema rule). Creating a duplicate (same name and address) returns 409.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateCustomerModel {
         ///First account number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1124,7 +1127,7 @@ pub mod types {
         ///Second account number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub account_number_2: ::std::option::Option<CreateCustomerModelAccountNumber2>,
-        ///Addresses of the new customer; must cover billing and shipping.
+        ///Addresses of the new customer; must cover billing and shipping (one address with both flags, or two addresses).
         pub addresses: ::std::vec::Vec<CreateCustomerAddressModel>,
         ///Contacts of the new customer (may be an empty list).
         pub contacts: ::std::vec::Vec<CreateCustomerContactModel>,
@@ -1556,6 +1559,7 @@ pub mod types {
     }
     ///Body for adding an existing customer to another location; every field is optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateDispatchCustomerLocationModel {
         ///First account number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1952,6 +1956,7 @@ pub mod types {
     }
     ///Body for sending a driver chat message. Known only from the 2021 docs, which give no required flags, so both fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateDriverChatMessageModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub receiver: ::std::option::Option<DriverChatUserModel>,
@@ -1966,6 +1971,7 @@ pub mod types {
     }
     ///Body for a hauler asking to connect to a provider location.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateHaulerConnectionRequestModel {
         ///Connection code of the form <tenant code>+<location id>, e.g. "SMSCORP+3" (inferred from the sample). The documented regex ^\+*+[0-9]{1,10}$ contradicts the documented sample, so this pattern is chosen to accept it instead.
         pub tenant_code: CreateHaulerConnectionRequestModelTenantCode,
@@ -2045,6 +2051,7 @@ pub mod types {
     }
     ///Body for registering a third-party hauler company and its first user (public endpoint, no token).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateHaulerRequestModel {
         ///Company name.
         pub company_name: CreateHaulerRequestModelCompanyName,
@@ -2243,6 +2250,7 @@ pub mod types {
     }
     ///Body for creating a job. Only address_id is required. The docs list fields only up to pickup_date before the page is cut off, so later JobModel-like fields (priority, type, ...) may also be accepted but are not modelled here. Types follow JobModel. The docs name a created_by_id to created_by rename (2021/11/04) for this model without showing either field; both are listed as optional with version markers.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateJobRequestBodyModel {
         ///Comma-separated route ids the dropped asset should join.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2395,6 +2403,7 @@ pub mod types {
     }
     ///Body for self sign-up of a user (public endpoint, no token). user_type is one of the UserType values.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateUserRequestModel {
         ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
         pub password: CreateUserRequestModelPassword,
@@ -2535,6 +2544,7 @@ pub mod types {
     }
     ///Body for registering a webhook. events is documented as required; url is inferred required; secret is inferred optional, as in UpdateWebhookModel.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct CreateWebhookModel {
         ///Events to subscribe to.
         pub events: ::std::vec::Vec<HookEvent>,
@@ -2936,6 +2946,7 @@ pub mod types {
     }
     ///Body for dispatching a job to a truck; both fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct DispatchJobRequestModel {
         ///New schedule date for the job; must be in the future.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3230,6 +3241,7 @@ optional so that either shape decodes.
     }
     ///Detected motion activity of the device. Inferred from the current request sample only; all fields optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct GpsEventActivityModel {
         ///Confidence of the detection (inferred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3245,6 +3257,7 @@ optional so that either shape decodes.
     }
     ///Battery state of the device. Inferred from the current request sample only; all fields optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct GpsEventBatteryModel {
         ///Whether the device is charging (inferred).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3260,6 +3273,7 @@ optional so that either shape decodes.
     }
     ///Coordinates of a GPS fix. latitude and longitude are required; heading and speed come from the 2021 docs; accuracy, altitude, altitude_accuracy and floor come from the current sample (inferred).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct GpsEventCoordsProfileModel {
         ///Horizontal accuracy (inferred from the sample).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3291,6 +3305,7 @@ optional so that either shape decodes.
     }
     ///One GPS fix. The 2021 docs list only coords and timestamp (required here). The other fields come from the current request sample, which looks like the payload of a mobile background-geolocation library; they are inferred and optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct GpsEventLocationProfileModel {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub activity: ::std::option::Option<GpsEventActivityModel>,
@@ -3319,6 +3334,7 @@ optional so that either shape decodes.
     }
     ///Body for logging a GPS event from a driver device.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct GpsEventProfileModel {
         pub location: GpsEventLocationProfileModel,
     }
@@ -3425,8 +3441,9 @@ optional so that either shape decodes.
         pub asset_type_id: i64,
         ///Cluster id.
         pub cluster: i64,
-        ///Id of the customer the asset is with.
-        pub customer_id: i64,
+        ///Id of the customer the asset is with; null for an asset in a holding yard or the main inventory (see AssetLocationModel), although the docs label it Required.
+        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        pub customer_id: ::std::option::Option<i64>,
         ///Free-text description of the asset.
         pub description: ::std::string::String,
         ///When the asset was last dispatched. Null when this has not happened yet (inferred); nullable.
@@ -3504,7 +3521,7 @@ optional so that either shape decodes.
         ///The customer's profile at each location it is served from.
         pub locations: ::std::vec::Vec<DispatchCustomerSettingsModel>,
         ///Customer name.
-        pub name: JobCustomerModelName,
+        pub name: ::std::string::String,
         ///Id of the parent customer; null for a top-level account (inferred from samples of the same field).
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub parent_id: ::std::option::Option<i64>,
@@ -3512,63 +3529,6 @@ optional so that either shape decodes.
     impl JobCustomerModel {
         pub fn builder() -> builder::JobCustomerModel {
             Default::default()
-        }
-    }
-    ///Customer name.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct JobCustomerModelName(::std::string::String);
-    impl ::std::ops::Deref for JobCustomerModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<JobCustomerModelName> for ::std::string::String {
-        fn from(value: JobCustomerModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for JobCustomerModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 64usize {
-                return Err("longer than 64 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for JobCustomerModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for JobCustomerModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for JobCustomerModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
         }
     }
     ///An image attached to a job. The docs name this model but document no fields, so it is left open.
@@ -3696,9 +3656,9 @@ optional so that either shape decodes.
         ///True when the job was created through the customer portal.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub created_with_portal: ::std::option::Option<bool>,
-        ///The customer profile at this location. From API version 2021/11/04 it has the DispatchCustomerLocationModel shape; before 2021/11/04 it had the JobCustomerModel shape (customer plus its per-location settings), which this spec does not model.
+        ///The customer of the job. From API version 2021/11/04 it is a DispatchCustomerLocationModel (the profile at this location); before 2021/11/04 it was a JobCustomerModel (the customer with its per-location settings). The two shapes are told apart by their required keys (location_id and is_active vs locations).
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer: ::std::option::Option<DispatchCustomerLocationModel>,
+        pub customer: ::std::option::Option<JobModelCustomer>,
         ///Id of the customer the job is for.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub customer_id: ::std::option::Option<i64>,
@@ -3877,6 +3837,23 @@ optional so that either shape decodes.
     impl JobModel {
         pub fn builder() -> builder::JobModel {
             Default::default()
+        }
+    }
+    ///`JobModelCustomer`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(untagged)]
+    pub enum JobModelCustomer {
+        DispatchCustomerLocationModel(DispatchCustomerLocationModel),
+        JobCustomerModel(JobCustomerModel),
+    }
+    impl ::std::convert::From<DispatchCustomerLocationModel> for JobModelCustomer {
+        fn from(value: DispatchCustomerLocationModel) -> Self {
+            Self::DispatchCustomerLocationModel(value)
+        }
+    }
+    impl ::std::convert::From<JobCustomerModel> for JobModelCustomer {
+        fn from(value: JobCustomerModel) -> Self {
+            Self::JobCustomerModel(value)
         }
     }
     ///`ListCustomersName`
@@ -4544,6 +4521,7 @@ endpoint role lists use.
     }
     ///Body for changing a customer address. Although sent with PATCH, the docs mark every core field required, so the whole address is sent each time; only line_2..line_4 may be left out.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateCustomerAddressModel {
         ///Two-letter ISO 3166-1 alpha-2 country code.
         pub country: UpdateCustomerAddressModelCountry,
@@ -5043,6 +5021,7 @@ endpoint role lists use.
     }
     ///Body for changing a customer contact. Every field is optional; send only what changes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateCustomerContactModel {
         ///One or more e-mail addresses separated by commas; whitespace (spaces, tabs, newlines) is allowed. A single string, not an array.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5340,6 +5319,7 @@ endpoint role lists use.
     }
     ///Body for changing customer-level fields; both fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateCustomerModel {
         ///New customer name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5412,6 +5392,7 @@ endpoint role lists use.
     }
     ///Body for changing a customer's profile at one location; every field is optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateDispatchCustomerLocationModel {
         ///First account number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5811,6 +5792,7 @@ endpoint role lists use.
     }
     ///Body for editing a driver chat message or marking it read. Known only from the 2021 docs; both fields optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateDriverChatMessageModel {
         ///Set to true to mark the message read.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -5826,6 +5808,7 @@ endpoint role lists use.
     }
     ///Body for updating a job (PATCH); every field is optional. Drivers may not update: desired_start_time, confirm_on, pickup_date, do_confirm, require_materials, require_weights, dispatcher_notes, dispatch_priority, add_to_routes, require_image, add_to_routes_settings, is_separate_from_route_list, reference_number, require_signature, is_acknowledged, pickup_when_done, merged_with_route_id, priority, desired_asset_description, desired_end_time. (The docs' list names confirm_on, pickup_when_done and desired_asset_description, which are not fields of this model.) The docs name a created_by_id to created_by rename (2021/11/04) for this model without showing either field; both are listed as optional with version markers. Constraints other than the add_to_routes length were not visible.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateJobProfileModel {
         ///Comma-separated list of one or more integer route ids (whitespace allowed) that the dropped asset should join.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -6002,6 +5985,7 @@ endpoint role lists use.
     }
     ///Body for updating a truck (API versions 2021/05/07 and later). driver_id is required and nullable so the client always sends it: null removes the driver from the truck.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateTruckRequestModel {
         ///Id of the driver to assign, or null to clear the driver. The docs type it as an optional string; it is an integer here to match TruckModel.driver_id and the integer ids in samples, and required so that null is always sent explicitly.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
@@ -6014,6 +5998,7 @@ endpoint role lists use.
     }
     ///Body for updating a webhook. url is required even though the method is PATCH; events (may be empty) and secret are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
     pub struct UpdateWebhookModel {
         ///Events to subscribe to; the docs sample sends [] (none). Declared nullable (null is never sent by cro-rs) so that generated clients can tell "leave unchanged" (absent) from "no events" ([]); without it an empty list would be dropped when encoding.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -13836,7 +13821,10 @@ endpoint role lists use.
             >,
             asset_type_id: ::std::result::Result<i64, ::std::string::String>,
             cluster: ::std::result::Result<i64, ::std::string::String>,
-            customer_id: ::std::result::Result<i64, ::std::string::String>,
+            customer_id: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
             description: ::std::result::Result<
                 ::std::string::String,
                 ::std::string::String,
@@ -13942,7 +13930,7 @@ endpoint role lists use.
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<i64>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.customer_id = value
@@ -14336,10 +14324,7 @@ endpoint role lists use.
                 ::std::vec::Vec<super::DispatchCustomerSettingsModel>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                super::JobCustomerModelName,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             parent_id: ::std::result::Result<
                 ::std::option::Option<i64>,
                 ::std::string::String,
@@ -14438,7 +14423,7 @@ endpoint role lists use.
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::JobCustomerModelName>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -14805,7 +14790,7 @@ endpoint role lists use.
                 ::std::string::String,
             >,
             customer: ::std::result::Result<
-                ::std::option::Option<super::DispatchCustomerLocationModel>,
+                ::std::option::Option<super::JobModelCustomer>,
                 ::std::string::String,
             >,
             customer_id: ::std::result::Result<
@@ -15413,7 +15398,7 @@ endpoint role lists use.
             pub fn customer<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::DispatchCustomerLocationModel>,
+                    ::std::option::Option<super::JobModelCustomer>,
                 >,
                 T::Error: ::std::fmt::Display,
             {

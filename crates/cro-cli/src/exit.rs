@@ -1,0 +1,160 @@
+//! Exit codes and the error type every command returns.
+//!
+//! Scripts around `cro` need to tell "fix your flags" from "log in again" from "the API is
+//! down" without parsing messages, so each failure class has its own exit code. The table is
+//! printed in `cro --help` ([`EXIT_CODES_HELP`]) and is part of the command's contract.
+
+use std::fmt;
+
+/// The process exit codes of `cro`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: success.
+    Ok = 0,
+    /// 1: anything not covered below (local I/O errors, internal errors).
+    Other = 1,
+    /// 2: bad command line (unknown flag, bad value, missing required flag).
+    Usage = 2,
+    /// 3: authentication or configuration problem: no token, 401/403, bad profile, login failed.
+    Auth = 3,
+    /// 4: the API answered with another error status (4xx other than 401/403, 5xx).
+    Api = 4,
+    /// 5: network problem or timeout: no answer from the server.
+    Network = 5,
+    /// 6: data or paging problem: undecodable body, total_count drift, a page that does not
+    /// advance, fewer or more records than announced.
+    Data = 6,
+}
+
+impl Exit {
+    /// The numeric code passed to `std::process::exit`.
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// The `after_help` text of `cro --help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  other error (local I/O, internal)
+  2  usage error (bad flags or values)
+  3  authentication/configuration error (missing token, 401/403, bad profile, login failed)
+  4  API error (other 4xx/5xx; the server's status line and error fields are printed)
+  5  network error or timeout
+  6  data/paging error (undecodable response, total_count drift, non-advancing pages,
+     record count different from total_count)
+  130  interrupted (Ctrl-C); no output file is written
+
+Settings precedence: flags > environment (CRO_BASE_URL, CRO_TOKEN, CRO_TENANT_ID,
+CRO_API_VERSION, CRO_PROFILE) > profile in <config dir>/cro/config.toml (CRO_CONFIG_DIR
+replaces <config dir>/cro) > defaults. Tokens are never printed.";
+
+/// An error that ends the command: what to print and which exit code to use.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit class.
+    pub exit: Exit,
+    /// One-line message (already free of secrets).
+    pub message: String,
+    /// Extra lines printed under the message (e.g. the API's structured error fields).
+    pub details: Vec<String>,
+}
+
+impl CliError {
+    /// An error of class `exit` with a message.
+    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+        CliError {
+            exit,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+    /// Usage error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(Exit::Usage, message)
+    }
+    /// Auth/config error (exit 3).
+    pub fn auth(message: impl Into<String>) -> Self {
+        Self::new(Exit::Auth, message)
+    }
+    /// Data/paging error (exit 6).
+    pub fn data(message: impl Into<String>) -> Self {
+        Self::new(Exit::Data, message)
+    }
+    /// Any other error (exit 1).
+    pub fn other(message: impl Into<String>) -> Self {
+        Self::new(Exit::Other, message)
+    }
+    /// Add a detail line.
+    pub fn detail(mut self, line: impl Into<String>) -> Self {
+        self.details.push(line.into());
+        self
+    }
+    /// Prefix the message with context ("exporting customers: ...").
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        for d in &self.details {
+            write!(f, "\n  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        // A closed stdout (`cro get ... | head`) is not worth a scary message but still must
+        // not look like success to the shell.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError::other("the output was closed early (broken pipe)")
+        } else {
+            CliError::other(format!("I/O error: {e}"))
+        }
+    }
+}
+
+/// Result of a command.
+pub type CliResult<T = ()> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_documented() {
+        let all = [
+            Exit::Ok,
+            Exit::Other,
+            Exit::Usage,
+            Exit::Auth,
+            Exit::Api,
+            Exit::Network,
+            Exit::Data,
+        ];
+        let mut codes: Vec<i32> = all.iter().map(|e| e.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 6]);
+        for c in codes {
+            assert!(
+                EXIT_CODES_HELP.contains(&format!("  {c}  ")),
+                "code {c} not documented"
+            );
+        }
+    }
+
+    #[test]
+    fn display_includes_details() {
+        let e = CliError::new(Exit::Api, "400 Bad Request").detail("field: X.y");
+        assert_eq!(e.to_string(), "400 Bad Request\n  field: X.y");
+    }
+}

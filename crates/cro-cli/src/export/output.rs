@@ -1,0 +1,220 @@
+//! Where an export goes: stdout, or a file written atomically.
+//!
+//! `--output FILE` writes to a temporary file in the same directory as FILE (so the final
+//! rename stays on one file system and is atomic) and renames it over FILE only after the
+//! last record was written, flushed and synced. If anything fails before that, the temporary
+//! file is deleted and FILE, if it existed, is untouched: a failed export never leaves a
+//! partial file and never replaces a good one. Ctrl-C is handled the same way (see
+//! [`cleanup_on_interrupt`]).
+
+use crate::exit::{CliError, CliResult};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Temporary files to delete if the process is interrupted (Ctrl-C), since destructors do
+/// not run on `process::exit`.
+static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The destination of an export.
+pub enum Target {
+    /// Standard output.
+    Stdout(io::Stdout),
+    /// A temporary file that becomes `dest` on [`Target::commit`].
+    File {
+        /// The temporary file (deleted on drop unless committed).
+        tmp: tempfile::NamedTempFile,
+        /// The final path.
+        dest: PathBuf,
+        /// Unregisters the temporary file from the Ctrl-C cleanup list when dropped.
+        _guard: PendingGuard,
+    },
+}
+
+/// Keeps a temporary file on the Ctrl-C cleanup list while it exists.
+pub struct PendingGuard(PathBuf);
+
+impl PendingGuard {
+    fn new(path: PathBuf) -> Self {
+        if let Ok(mut pending) = PENDING.lock() {
+            pending.push(path.clone());
+        }
+        PendingGuard(path)
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        if let Ok(mut pending) = PENDING.lock() {
+            pending.retain(|p| p != &self.0);
+        }
+    }
+}
+
+impl Target {
+    /// Open the destination: stdout for `None` or `-`, else a temporary file next to `path`.
+    pub fn open(path: Option<&Path>) -> CliResult<Target> {
+        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+            return Ok(Target::Stdout(io::stdout()));
+        };
+        if path.is_dir() {
+            return Err(CliError::usage(format!(
+                "--output {} is a directory",
+                path.display()
+            )));
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "export".into());
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".cro-tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Like a file created by a plain `open`: 0666 minus the umask (tempfile's default
+            // of 0600 would surprise people sharing the export), or the old file's mode.
+            let mode = std::fs::metadata(path)
+                .map(|m| m.permissions().mode() & 0o777)
+                .unwrap_or(0o666);
+            builder.permissions(std::fs::Permissions::from_mode(mode));
+        }
+        let tmp = builder.tempfile_in(&dir).map_err(|e| {
+            CliError::other(format!(
+                "cannot create a temporary file in {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Target::File {
+            _guard: PendingGuard::new(tmp.path().to_path_buf()),
+            tmp,
+            dest: path.to_path_buf(),
+        })
+    }
+
+    /// Make the output final: flush stdout, or sync and rename the temporary file.
+    pub fn commit(self) -> CliResult<Option<PathBuf>> {
+        match self {
+            Target::Stdout(mut s) => {
+                s.flush()?;
+                Ok(None)
+            }
+            Target::File { tmp, dest, _guard } => {
+                tmp.as_file().sync_all().map_err(|e| {
+                    CliError::other(format!("cannot sync {}: {e}", tmp.path().display()))
+                })?;
+                tmp.persist(&dest).map_err(|e| {
+                    CliError::other(format!("cannot write {}: {}", dest.display(), e.error))
+                })?;
+                Ok(Some(dest))
+            }
+        }
+    }
+}
+
+/// Delete the temporary files of unfinished exports (called on Ctrl-C before exiting).
+pub fn cleanup_on_interrupt() {
+    if let Ok(pending) = PENDING.lock() {
+        for p in pending.iter() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+impl Write for Target {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Target::Stdout(s) => s.write(buf),
+            Target::File { tmp, .. } => tmp.write(buf),
+        }
+    }
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Target::Stdout(s) => s.write_all(buf),
+            Target::File { tmp, .. } => tmp.write_all(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Target::Stdout(s) => s.flush(),
+            Target::File { tmp, .. } => tmp.flush(),
+        }
+    }
+}
+
+/// Access to the file behind a target (tests).
+#[cfg(test)]
+fn as_file(t: &Target) -> Option<&std::fs::File> {
+    match t {
+        Target::File { tmp, .. } => Some(tmp.as_file()),
+        Target::Stdout(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn commit_renames_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        let mut t = Target::open(Some(&dest)).unwrap();
+        assert!(as_file(&t).is_some());
+        t.write_all(b"hello").unwrap();
+        assert!(!dest.exists(), "nothing at the destination before commit");
+        t.commit().unwrap();
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "hello");
+        assert_eq!(entries(dir.path()), ["out.csv"]);
+    }
+
+    #[test]
+    fn failure_leaves_existing_file_untouched_and_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        std::fs::write(&dest, "good").unwrap();
+        {
+            let mut t = Target::open(Some(&dest)).unwrap();
+            t.write_all(b"partial").unwrap();
+            // dropped without commit: the export failed
+        }
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "good");
+        assert_eq!(entries(dir.path()), ["out.csv"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn overwrite_keeps_the_old_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        std::fs::write(&dest, "old").unwrap();
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let mut t = Target::open(Some(&dest)).unwrap();
+        t.write_all(b"new").unwrap();
+        t.commit().unwrap();
+        let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+    }
+
+    #[test]
+    fn directory_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Target::open(Some(dir.path())).err().unwrap();
+        assert_eq!(err.exit, crate::exit::Exit::Usage);
+    }
+}

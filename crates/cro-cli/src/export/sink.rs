@@ -1,0 +1,259 @@
+//! Output formats: encoding pages of items into bytes ([`Encoder`]) and writing them in order
+//! on a dedicated thread ([`Writer`]).
+//!
+//! Pages are encoded where they are fetched (each producer encodes its own pages, so encoding
+//! runs in parallel with the network and with the writer) and travel as [`Chunk`]s through a
+//! bounded channel to the single writer. Memory is therefore bounded by the channel capacity
+//! and the pager's prefetch window, whatever the size of the export.
+//!
+//! - `ndjson`: one compact JSON object per line.
+//! - `json`: one JSON array, streamed: `[`, then items separated by `,\n`, then `]`.
+//! - `csv`: a header row, then one row per item; see [`super::columns`] for the flattening.
+
+use super::columns::Columns;
+use serde::Serialize;
+use std::io::{self, Write};
+use std::sync::{Arc, OnceLock};
+
+/// Output format of `cro export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Newline-delimited JSON: one object per line (default; best for streaming tools).
+    Ndjson,
+    /// One JSON array (streamed, never held in memory).
+    Json,
+    /// CSV with a header row; nested objects flattened to dotted columns, arrays as JSON cells.
+    Csv,
+}
+
+/// Encoded items of one page.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// Encoded bytes (for `json`, the items separated by `,\n`, without outer brackets).
+    pub bytes: Vec<u8>,
+    /// Number of items encoded.
+    pub records: u64,
+}
+
+/// Encodes pages of items; cheap to clone (one per producer).
+#[derive(Debug, Clone)]
+pub struct Encoder {
+    format: Format,
+    /// CSV only: the column set, fixed by the schema up front, or by the first page encoded
+    /// when the schema is unknown.
+    columns: Arc<OnceLock<Columns>>,
+}
+
+/// An item could not be encoded.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot encode an item as {format:?}: {reason}")]
+pub struct EncodeError {
+    format: Format,
+    reason: String,
+}
+
+impl Encoder {
+    /// An encoder for `format`; for CSV, `columns` from the schema when known.
+    pub fn new(format: Format, columns: Option<Columns>) -> Self {
+        let cell = OnceLock::new();
+        if let Some(c) = columns {
+            let _ = cell.set(c);
+        }
+        Encoder {
+            format,
+            columns: Arc::new(cell),
+        }
+    }
+
+    /// The CSV columns, once known.
+    pub fn columns(&self) -> Option<&Columns> {
+        self.columns.get()
+    }
+
+    fn err(&self, reason: impl ToString) -> EncodeError {
+        EncodeError {
+            format: self.format,
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Encode one page.
+    pub fn encode<T: Serialize>(&self, items: &[T]) -> Result<Chunk, EncodeError> {
+        let mut bytes = Vec::with_capacity(items.len() * 512);
+        match self.format {
+            Format::Ndjson => {
+                for item in items {
+                    serde_json::to_writer(&mut bytes, item).map_err(|e| self.err(e))?;
+                    bytes.push(b'\n');
+                }
+            }
+            Format::Json => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        bytes.extend_from_slice(b",\n");
+                    }
+                    serde_json::to_writer(&mut bytes, item).map_err(|e| self.err(e))?;
+                }
+            }
+            Format::Csv => {
+                let values = items
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| self.err(e))?;
+                let columns = self.columns.get_or_init(|| Columns::from_items(&values));
+                let mut w = csv::WriterBuilder::new()
+                    .has_headers(false)
+                    .from_writer(bytes);
+                for v in &values {
+                    w.write_record(columns.row(v).iter().map(|c| c.as_bytes()))
+                        .map_err(|e| self.err(e))?;
+                }
+                bytes = w.into_inner().map_err(|e| self.err(e.error()))?;
+            }
+        }
+        Ok(Chunk {
+            bytes,
+            records: items.len() as u64,
+        })
+    }
+}
+
+/// Writes chunks in arrival order, adding the format's framing (JSON brackets and
+/// separators, the CSV header).
+pub struct Writer<W: Write> {
+    out: W,
+    encoder: Encoder,
+    started: bool,
+    wrote_item: bool,
+    records: u64,
+}
+
+impl<W: Write> Writer<W> {
+    /// A writer over `out` (give it a buffered writer).
+    pub fn new(out: W, encoder: Encoder) -> Self {
+        Writer {
+            out,
+            encoder,
+            started: false,
+            wrote_item: false,
+            records: 0,
+        }
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        match self.encoder.format {
+            Format::Json => self.out.write_all(b"[\n"),
+            Format::Csv => match self.encoder.columns() {
+                Some(cols) => {
+                    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+                    w.write_record(cols.names())?;
+                    let header = w
+                        .into_inner()
+                        .map_err(|e| io::Error::other(e.to_string()))?;
+                    self.out.write_all(&header)
+                }
+                None => Ok(()),
+            },
+            Format::Ndjson => Ok(()),
+        }
+    }
+
+    /// Write one chunk.
+    pub fn write(&mut self, chunk: &Chunk) -> io::Result<()> {
+        if chunk.records == 0 {
+            return Ok(());
+        }
+        self.start()?;
+        if self.encoder.format == Format::Json && self.wrote_item {
+            self.out.write_all(b",\n")?;
+        }
+        self.out.write_all(&chunk.bytes)?;
+        self.wrote_item = true;
+        self.records += chunk.records;
+        Ok(())
+    }
+
+    /// Close the framing and flush; returns the underlying writer and the record count.
+    pub fn finish(mut self) -> io::Result<(W, u64)> {
+        self.start()?;
+        if self.encoder.format == Format::Json {
+            self.out
+                .write_all(if self.wrote_item { b"\n]\n" } else { b"]\n" })?;
+        }
+        self.out.flush()?;
+        Ok((self.out, self.records))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn run(format: Format, pages: &[Vec<Value>], columns: Option<Columns>) -> String {
+        let enc = Encoder::new(format, columns);
+        let mut w = Writer::new(Vec::new(), enc.clone());
+        for p in pages {
+            w.write(&enc.encode(p).unwrap()).unwrap();
+        }
+        let (out, n) = w.finish().unwrap();
+        assert_eq!(n, pages.iter().map(|p| p.len() as u64).sum::<u64>());
+        String::from_utf8(out).unwrap()
+    }
+
+    fn pages() -> Vec<Vec<Value>> {
+        vec![
+            vec![json!({"id": 1, "name": "A, Inc.", "loc": {"id": 3}})],
+            vec![],
+            vec![
+                json!({"id": 2, "name": "B \"quoted\"", "loc": null}),
+                json!({"id": 3, "name": "C\nnewline", "loc": {"id": 4}}),
+            ],
+        ]
+    }
+
+    #[test]
+    fn ndjson_one_object_per_line() {
+        let out = run(Format::Ndjson, &pages(), None);
+        let lines: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[2]["name"], "C\nnewline");
+    }
+
+    #[test]
+    fn json_is_one_valid_array() {
+        let out = run(Format::Json, &pages(), None);
+        let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!(run(Format::Json, &[], None), "[\n]\n");
+        let empty: Vec<Value> = serde_json::from_str(&run(Format::Json, &[vec![]], None)).unwrap();
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn csv_header_and_quoting() {
+        let out = run(Format::Csv, &pages(), None);
+        let mut r = csv::Reader::from_reader(out.as_bytes());
+        assert_eq!(r.headers().unwrap(), vec!["id", "loc.id", "name"]);
+        let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(&rows[0][2], "A, Inc.");
+        assert_eq!(&rows[1][2], "B \"quoted\"");
+        assert_eq!(&rows[1][1], "");
+        assert_eq!(&rows[2][2], "C\nnewline");
+    }
+
+    #[test]
+    fn csv_with_schema_columns_writes_header_even_when_empty() {
+        let cols = Columns::from_items([&json!({"id": 1, "name": "x"})]);
+        assert_eq!(run(Format::Csv, &[], Some(cols)), "id,name\n");
+    }
+}
