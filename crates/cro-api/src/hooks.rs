@@ -293,7 +293,19 @@ impl Call<'_> {
             }
 
             let sent = Instant::now();
-            let outcome = match self.client.client.execute(request).await {
+            let may_repeat =
+                replayable && policy.may_retry_transport(&method, TransportFailure::Other);
+            let sent_result = match self.client.client.execute(request).await {
+                // A body cut off mid-stream (connection reset, truncated chunk) surfaces only
+                // when the body is read, which progenitor does after `exec` returns, too late
+                // to retry. For requests that may be repeated, read success bodies here so that
+                // such a failure is an attempt failure like any other.
+                Ok(response) if may_repeat && response.status().is_success() => {
+                    buffer_body(response).await
+                }
+                other => other,
+            };
+            let outcome = match sent_result {
                 Ok(response) => Attempted::Response(response),
                 Err(e) => {
                     let failure = if e.is_connect() {
@@ -626,6 +638,29 @@ impl Call<'_> {
             )),
         }
     }
+}
+
+/// Read the whole body of a success response and hand back an equivalent response over the
+/// buffered bytes. Costs no copy: progenitor reads the full body before decoding anyway.
+async fn buffer_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    use reqwest::ResponseBuilderExt;
+    let status = response.status();
+    let version = response.version();
+    let url = response.url().clone();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut builder = http::Response::builder()
+        .status(status)
+        .version(version)
+        .url(url);
+    if let Some(map) = builder.headers_mut() {
+        *map = headers;
+    }
+    // The parts come from a valid response, so building cannot fail; keep a fallback anyway.
+    Ok(match builder.body(body.clone()) {
+        Ok(rebuilt) => reqwest::Response::from(rebuilt),
+        Err(_) => reqwest::Response::from(http::Response::new(body)),
+    })
 }
 
 /// True when the body is a JSON object with at least one documented error key (as a string).

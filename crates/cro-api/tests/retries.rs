@@ -419,3 +419,60 @@ async fn non_retryable_statuses_are_returned_at_once() {
     })
     .await;
 }
+
+/// A success response whose body breaks off mid-stream (the connection is reset after some
+/// bytes) is an attempt failure: a GET is sent again and the second, whole body is decoded.
+#[tokio::test]
+async fn body_cut_off_mid_stream_is_retried_for_get() {
+    bounded(async {
+        let server = TestServer::start(|_, i| {
+            if i == 0 {
+                let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+                    Ok(r#"{"current_page": 1, "current_limit": 100, "#),
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::ConnectionReset,
+                        "cut",
+                    )),
+                ];
+                let body = axum::body::Body::from_stream(futures::stream::iter(chunks));
+                raw(200, "application/json", body)
+            } else {
+                tenants_page()
+            }
+        })
+        .await;
+        let page = server.client().list_tenants().send().await.unwrap();
+        assert_eq!(page.total_count, 0);
+        assert_eq!(server.count(), 2);
+    })
+    .await;
+}
+
+/// The same cut-off body on a POST is not re-sent: the server may have acted on it.
+#[tokio::test]
+async fn body_cut_off_mid_stream_is_not_retried_for_post() {
+    bounded(async {
+        let server = TestServer::start(|_, _| {
+            let chunks: Vec<Result<&'static str, std::io::Error>> = vec![
+                Ok(r#"{"id": 1, "#),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "cut",
+                )),
+            ];
+            raw(
+                200,
+                "application/json",
+                axum::body::Body::from_stream(futures::stream::iter(chunks)),
+            )
+        })
+        .await;
+        let body = cro_api::types::CreateWebhookModel::builder()
+            .events(vec![cro_api::types::HookEvent::Customer])
+            .url("https://hooks.example.test/cro");
+        let result = server.client().create_hook().body(body).send().await;
+        assert!(result.is_err());
+        assert_eq!(server.count(), 1);
+    })
+    .await;
+}
