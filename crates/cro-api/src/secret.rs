@@ -67,6 +67,20 @@ impl fmt::Display for SecretString {
     }
 }
 
+/// Serialises as the plain string. Only for writing credentials to owner-only storage (the
+/// `cro` CLI's credentials file); never serialise a secret into anything that is logged.
+impl serde::Serialize for SecretString {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(SecretString::from)
+    }
+}
+
 impl Drop for SecretString {
     /// Best-effort wipe so the secret does not linger in freed memory. Not a guarantee (the
     /// HTTP stack makes its own copies), hence no `zeroize` dependency for it.

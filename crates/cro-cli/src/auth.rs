@@ -10,8 +10,8 @@ use crate::cli::{GlobalArgs, LoginArgs};
 use crate::connect::{self, to_unix};
 use crate::credentials::{self, StoredToken, now_unix};
 use crate::exit::{CliError, CliResult, Exit};
-use crate::secret::Secret;
 use crate::settings::{self, Source};
+use cro_api::SecretString;
 use cro_api::oauth::{
     DEFAULT_AUTH_URL, DEFAULT_SCOPE, DEFAULT_TOKEN_URL, OAuthClient, OAuthConfig,
 };
@@ -185,12 +185,12 @@ pub async fn login(global: &GlobalArgs, args: &LoginArgs) -> CliResult<()> {
     let client_secret = args
         .client_secret
         .clone()
-        .map(Secret::new)
+        .map(SecretString::new)
         .or_else(|| {
             std::env::var("CRO_CLIENT_SECRET")
                 .ok()
                 .filter(|s| !s.is_empty())
-                .map(Secret::new)
+                .map(SecretString::new)
         })
         .or(profile_oauth.client_secret.clone());
     let auth_url = args
@@ -230,7 +230,7 @@ pub async fn login(global: &GlobalArgs, args: &LoginArgs) -> CliResult<()> {
         .redirect_url(redirect)
         .scopes(scopes.clone());
     if let Some(s) = &client_secret {
-        config = config.client_secret(s.expose());
+        config = config.client_secret(s.expose_secret());
     }
     let oauth = OAuthClient::new(config).map_err(|e| CliError::auth(format!("OAuth: {e}")))?;
     let request = oauth.authorize_url();
@@ -267,10 +267,10 @@ pub async fn login(global: &GlobalArgs, args: &LoginArgs) -> CliResult<()> {
         .await
         .map_err(|e| CliError::auth(format!("login failed: {e}")))?;
     let stored = StoredToken {
-        access_token: Secret::new(tokens.access_token().expose_secret()),
+        access_token: SecretString::new(tokens.access_token().expose_secret()),
         refresh_token: tokens
             .refresh_token()
-            .map(|r| Secret::new(r.expose_secret())),
+            .map(|r| SecretString::new(r.expose_secret())),
         expires_at: tokens.expires_at().map(to_unix),
         token_url,
         client_id,

@@ -7,8 +7,8 @@ use crate::credentials::{self, StoredToken};
 use crate::demo::{self, Demo};
 use crate::errors;
 use crate::exit::{CliError, CliResult};
-use crate::secret::Secret;
 use crate::settings::{self, Env, Flags, ProcessEnv, Settings, Source};
+use cro_api::SecretString;
 use cro_api::oauth::{OAuthClient, OAuthConfig, RefreshingTokenSource, TokenSet};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -43,7 +43,7 @@ pub fn resolve_settings_for(global: &GlobalArgs, new_profile_ok: bool) -> CliRes
     let flags = Flags {
         profile: global.profile.clone(),
         base_url: global.base_url.clone(),
-        token: global.token.clone().map(Secret::new),
+        token: global.token.clone().map(SecretString::new),
         tenant_id: global.tenant,
         api_version: global.api_version.clone(),
     };
@@ -69,7 +69,7 @@ pub async fn connect(global: &GlobalArgs) -> CliResult<Connection> {
         }
         demo = Some(d);
     } else if let Some(token) = &settings.token {
-        builder = builder.token(token.expose());
+        builder = builder.token(token.expose_secret());
     } else if let Some(stored) = credentials::load(&settings.config_dir)?
         .profiles
         .get(&settings.profile)
@@ -122,7 +122,7 @@ pub fn to_unix(t: SystemTime) -> i64 {
 pub fn oauth_client_for(stored: &StoredToken) -> CliResult<OAuthClient> {
     let mut config = OAuthConfig::new(stored.client_id.clone()).token_url(stored.token_url.clone());
     if let Some(s) = &stored.client_secret {
-        config = config.client_secret(s.expose());
+        config = config.client_secret(s.expose_secret());
     }
     OAuthClient::new(config)
         .map_err(|e| CliError::auth(format!("stored credentials cannot be used: {e}")))
@@ -137,11 +137,11 @@ fn refreshing_source(
 ) -> CliResult<RefreshingTokenSource> {
     let oauth = oauth_client_for(stored)?;
     let tokens = TokenSet::new(
-        stored.access_token.expose(),
+        stored.access_token.expose_secret(),
         stored
             .refresh_token
             .as_ref()
-            .map(|r| cro_api::SecretString::new(r.expose())),
+            .map(|r| cro_api::SecretString::new(r.expose_secret())),
         stored.expires_at.map(to_system_time),
     );
     let template = stored.clone();
@@ -163,10 +163,10 @@ fn refreshing_source(
 /// `template` with the tokens of `fresh`.
 pub fn updated_token(template: &StoredToken, fresh: &TokenSet) -> StoredToken {
     StoredToken {
-        access_token: Secret::new(fresh.access_token().expose_secret()),
+        access_token: SecretString::new(fresh.access_token().expose_secret()),
         refresh_token: fresh
             .refresh_token()
-            .map(|r| Secret::new(r.expose_secret())),
+            .map(|r| SecretString::new(r.expose_secret())),
         expires_at: fresh.expires_at().map(to_unix),
         scopes: if fresh.scopes().is_empty() {
             template.scopes.clone()

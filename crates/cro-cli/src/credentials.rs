@@ -6,7 +6,7 @@
 //! neither leave a half-written file nor briefly expose the tokens with default permissions.
 
 use crate::exit::{CliError, CliResult};
-use crate::secret::Secret;
+use cro_api::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -29,10 +29,10 @@ pub struct CredentialsFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StoredToken {
     /// The bearer access token.
-    pub access_token: Secret,
+    pub access_token: SecretString,
     /// The refresh token, when the server issued one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<Secret>,
+    pub refresh_token: Option<SecretString>,
     /// Expiry as Unix seconds (None: the server did not say).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<i64>,
@@ -42,7 +42,7 @@ pub struct StoredToken {
     pub client_id: String,
     /// OAuth client secret (confidential clients only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<Secret>,
+    pub client_secret: Option<SecretString>,
     /// Scopes granted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scopes: Vec<String>,
@@ -151,8 +151,8 @@ mod tests {
 
     fn token(exp: Option<i64>) -> StoredToken {
         StoredToken {
-            access_token: Secret::new("acc"),
-            refresh_token: Some(Secret::new("ref")),
+            access_token: SecretString::new("acc"),
+            refresh_token: Some(SecretString::new("ref")),
             expires_at: exp,
             token_url: "http://127.0.0.1:1/oauth2/token".into(),
             client_id: "cid".into(),
@@ -178,7 +178,7 @@ mod tests {
         creds.profiles.insert("default".into(), token(Some(5)));
         save(&sub, &creds).unwrap();
         let back = load(&sub).unwrap();
-        assert_eq!(back.profiles["default"].access_token.expose(), "acc");
+        assert_eq!(back.profiles["default"].access_token.expose_secret(), "acc");
         assert_eq!(back.profiles["default"].expires_at, Some(5));
         #[cfg(unix)]
         {

@@ -15,7 +15,6 @@ mod export;
 mod get;
 mod ops;
 mod resources;
-mod secret;
 mod settings;
 
 use cli::{AuthCmd, Cmd};

@@ -28,7 +28,7 @@
 //! ```
 
 use crate::exit::{CliError, CliResult};
-use crate::secret::Secret;
+use cro_api::SecretString;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -67,7 +67,7 @@ pub struct Profile {
     /// A static access token. Prefer `cro auth login`, which stores tokens in the owner-only
     /// credentials file instead of here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<Secret>,
+    pub token: Option<SecretString>,
     /// OAuth client settings for `cro auth login`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oauth: Option<OAuthProfile>,
@@ -82,7 +82,7 @@ pub struct OAuthProfile {
     pub client_id: Option<String>,
     /// OAuth client secret, for confidential clients.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<Secret>,
+    pub client_secret: Option<SecretString>,
     /// Authorization endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_url: Option<String>,
@@ -129,7 +129,7 @@ pub struct Flags {
     /// `--base-url`
     pub base_url: Option<String>,
     /// `--token`
-    pub token: Option<Secret>,
+    pub token: Option<SecretString>,
     /// `--tenant`
     pub tenant_id: Option<u64>,
     /// `--api-version`
@@ -152,7 +152,7 @@ pub struct Settings {
     /// Where the base URL came from.
     pub base_url_source: Source,
     /// Access token from flag, env or config (the credentials store is consulted later).
-    pub token: Option<Secret>,
+    pub token: Option<SecretString>,
     /// Where the token came from.
     pub token_source: Option<Source>,
     /// Tenant id.
@@ -274,7 +274,7 @@ pub fn resolve(
 
     let (token, token_source) = match pick(
         flags.token.clone(),
-        env.var("CRO_TOKEN").map(Secret::new),
+        env.var("CRO_TOKEN").map(SecretString::new),
         profile_config.token.clone(),
     ) {
         Some((t, s)) => (Some(t), Some(s)),
@@ -365,7 +365,10 @@ mod tests {
         assert_eq!(s.base_url_source, Source::Env);
         assert_eq!(s.tenant_id, Some(9));
         assert_eq!(s.tenant_source, Some(Source::Flag));
-        assert_eq!(s.token.as_ref().map(Secret::expose), Some("config-token"));
+        assert_eq!(
+            s.token.as_ref().map(SecretString::expose_secret),
+            Some("config-token")
+        );
         assert_eq!(s.token_source, Some(Source::Config));
         assert_eq!(s.api_version, None);
     }
