@@ -6,10 +6,7 @@
 //! line as the `cro-fake` binary (base URL, tenants, a token per role, OAuth endpoints).
 
 use crate::exit::{CliError, CliResult};
-use cro_fake::faults::FaultArgs;
-use cro_fake::oauth::OAuthArgs;
 use cro_fake::{FakeConfig, FakeServer, RunningFake};
-use std::net::{IpAddr, SocketAddr};
 
 /// Customers per tenant in the demo (enough for several pages and a visible progress bar).
 pub const DEMO_CUSTOMERS: u64 = 2_500;
@@ -18,68 +15,8 @@ pub const DEMO_LOCATIONS: u64 = 5;
 /// The role whose token the demo uses (may call every list operation).
 pub const DEMO_ROLE: &str = "Admin";
 
-/// Flags of `cro fake`: the same as the `cro-fake` binary's (whose argument struct is private
-/// to its `main.rs`, so it is mirrored here from the library's public parts: the fault and
-/// OAuth flags are the library's own `FaultArgs` and `OAuthArgs`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct FakeCmdArgs {
-    /// Seed of all generated data and tokens.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Customers per tenant.
-    #[arg(long, default_value_t = 504)]
-    pub customers: u64,
-    /// Locations per tenant.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
-    pub locations: u64,
-    /// Trucks per tenant.
-    #[arg(long, default_value_t = 6)]
-    pub trucks: u64,
-    /// Drivers per tenant.
-    #[arg(long, default_value_t = 6)]
-    pub drivers: u64,
-    /// Jobs per tenant.
-    #[arg(long, default_value_t = 120)]
-    pub jobs: u64,
-    /// Users per tenant.
-    #[arg(long, default_value_t = 8)]
-    pub users: u64,
-    /// Address to listen on (loopback unless --allow-non-loopback).
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: IpAddr,
-    /// Port (0 picks a free one; see base_url in the startup line).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Allow listening on a non-loopback address. The fake has no real security.
-    #[arg(long)]
-    pub allow_non_loopback: bool,
-    /// Fault injection.
-    #[command(flatten)]
-    pub faults: FaultArgs,
-    /// OAuth settings.
-    #[command(flatten)]
-    pub oauth: OAuthArgs,
-}
-
-impl FakeCmdArgs {
-    /// The fake's configuration for these flags.
-    pub fn config(&self) -> FakeConfig {
-        FakeConfig {
-            seed: self.seed,
-            customers: self.customers,
-            locations: self.locations,
-            trucks: self.trucks,
-            drivers: self.drivers,
-            jobs: self.jobs,
-            users: self.users,
-            faults: self.faults.clone().into(),
-            oauth: self.oauth.clone().into(),
-            addr: SocketAddr::new(self.host, self.port),
-            allow_non_loopback: self.allow_non_loopback,
-            ..FakeConfig::default()
-        }
-    }
-}
+/// Flags of `cro fake`: the fake library's own, so they match the `cro-fake` binary's.
+pub use cro_fake::cli::FakeArgs as FakeCmdArgs;
 
 /// A running demo server and the credentials to use with it.
 pub struct Demo {

@@ -38,6 +38,7 @@
 //! ```
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod errors;
 pub mod faults;
