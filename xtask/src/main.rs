@@ -4,6 +4,8 @@
 //! cargo xtask codegen            regenerate the checked-in code from spec/openapi.yaml
 //! cargo xtask codegen --check    fail (exit 1, with a diff) if the checked-in code is stale
 //!       [--spec PATH]            read another spec (for trying out spec changes)
+//! cargo xtask bench [...]        export benchmarks: cro vs the sample script vs the transfer
+//!                                floor, and cro's peak memory (see [`bench`])
 //! ```
 //!
 //! Codegen pipeline, one module per step:
@@ -19,6 +21,7 @@
 //! Output is deterministic: everything is ordered by the spec or sorted, nothing depends on
 //! hash-map order, time or the environment, so two runs are byte-identical.
 
+mod bench;
 mod client;
 mod emit_meta;
 mod emit_paging;
@@ -61,7 +64,9 @@ fn parse_args() -> Result<Args> {
     match args.next().as_deref() {
         Some("codegen") => {}
         Some(other) => {
-            bail!("unknown task `{other}`; usage: cargo xtask codegen [--check] [--spec PATH]")
+            bail!(
+                "unknown task `{other}`; usage: cargo xtask codegen [--check] [--spec PATH] | cargo xtask bench [...]"
+            )
         }
         None => bail!("usage: cargo xtask codegen [--check] [--spec PATH]"),
     }
@@ -83,6 +88,10 @@ fn parse_args() -> Result<Args> {
 }
 
 fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("bench") {
+        return bench::main(&args[1..]);
+    }
     match parse_args().and_then(|args| codegen(&args)) {
         Ok(code) => code,
         Err(error) => {
