@@ -79,6 +79,11 @@ impl Timestamp {
 }
 
 fn parse_parts(text: &str) -> Option<(NaiveDateTime, Option<FixedOffset>)> {
+    // The API writes every timestamp in one shape; parsing it by hand is ~10x cheaper than
+    // chrono's format-string parsers, which matters when a page decodes thousands of them.
+    if let Some(naive) = parse_api_naive(text.as_bytes()) {
+        return Some((naive, None));
+    }
     if let Ok(dt) = DateTime::parse_from_rfc3339(text) {
         return Some((dt.naive_local(), Some(*dt.offset())));
     }
@@ -94,6 +99,44 @@ fn parse_parts(text: &str) -> Option<(NaiveDateTime, Option<FixedOffset>)> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
         .map(|date| (date.and_time(NaiveTime::MIN), None))
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` with an optional `.` and 1 to 9 fraction digits, no zone: the form
+/// of every timestamp the API returns. Anything else is left to the general parsers.
+fn parse_api_naive(b: &[u8]) -> Option<NaiveDateTime> {
+    fn digits(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    }
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(
+        i32::try_from(digits(&b[0..4])?).ok()?,
+        digits(&b[5..7])?,
+        digits(&b[8..10])?,
+    )?;
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => {
+            digits(fraction)? * 10u32.pow(9 - fraction.len() as u32)
+        }
+        _ => return None,
+    };
+    let time = NaiveTime::from_hms_nano_opt(
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+        nanos,
+    )?;
+    Some(date.and_time(time))
 }
 
 impl fmt::Display for Timestamp {
@@ -189,6 +232,30 @@ mod tests {
             Timestamp::parse("2049-10-31").unwrap().naive().to_string(),
             "2049-10-31 00:00:00"
         );
+    }
+
+    #[test]
+    fn fast_path_agrees_with_chrono() {
+        for text in [
+            "2022-08-20T01:10:52.307000",
+            "2022-08-20T01:10:52",
+            "2022-08-20T01:10:52.5",
+            "2024-02-29T23:59:59.123456789",
+        ] {
+            let chrono = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+            assert_eq!(parse_api_naive(text.as_bytes()), Some(chrono), "{text}");
+        }
+        for text in [
+            "2022-02-30T01:10:52",
+            "2022-08-20T24:00:00",
+            "2022-08-20T01:10:52.",
+            "2022-08-20T01:10:52.1234567890",
+            "2022-08-20T01:10:52Z",
+            "2022-08-20 01:10:52",
+            "+022-08-20T01:10:52",
+        ] {
+            assert_eq!(parse_api_naive(text.as_bytes()), None, "{text}");
+        }
     }
 
     #[test]
