@@ -5,6 +5,8 @@
 //!   normalises both paging styles (envelope and bare array) into a [`RawPage`];
 //! - [`registry`]: building such a request from an `operationId` and textual parameters
 //!   ([`with_paged_request`]), for callers that only know operations at run time (the CLI).
+//! - [`raw`]: [`RawListRequest`], a paged request built from the operation table at run time
+//!   whose items are the server's JSON, byte for byte ([`RawItem`]), for pass-through exports;
 //! - [`paging`]: `request.paginate()` ([`Paginate`]) on every paged request: streams of
 //!   pages and items, `collect_all()`, bounded prefetch, resume, stop rules, drift reports,
 //!   and (feature `blocking`) plain iterators;
@@ -32,6 +34,7 @@
 
 pub mod paging;
 pub mod preflight;
+pub mod raw;
 pub mod registry;
 pub mod request;
 pub mod roles;
@@ -43,6 +46,7 @@ mod generated_paging;
 pub use generated_paging::with_paged_request;
 pub use paging::{DriftPolicy, Page, Paginate, Paginator, PagingError, WalkStats};
 pub use preflight::{PreflightExt, RoleError, ensure_allowed};
+pub use raw::{RawItem, RawListRequest};
 pub use registry::{ParamError, Params};
 pub use request::{PageStyle, PagedRequest, PagedVisitor, RawPage};
 pub use roles::{Role, RoleSet};

@@ -95,7 +95,7 @@ pub fn ensure_allowed(roles: &RoleSet, operation: impl OperationRef) -> Result<(
 pub trait PreflightExt: PagedRequest + Sized {
     /// `self` if one of `roles` may call this operation, else the refusal.
     fn preflight(self, roles: &RoleSet) -> Result<Self, RoleError> {
-        ensure_allowed(roles, Self::OPERATION_ID)?;
+        ensure_allowed(roles, self.operation_id())?;
         Ok(self)
     }
 }

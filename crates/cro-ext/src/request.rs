@@ -50,6 +50,19 @@ pub trait PagedRequest: Clone + Send + Sync {
     const OPERATION_ID: &'static str;
     /// The paging style of the operation.
     const STYLE: PageStyle;
+    /// The `operationId` of this request.
+    ///
+    /// The paginator asks the request rather than reading [`OPERATION_ID`](Self::OPERATION_ID)
+    /// so that a request whose operation is only chosen at run time
+    /// ([`RawListRequest`](crate::raw::RawListRequest)) can answer for itself.
+    fn operation_id(&self) -> &'static str {
+        Self::OPERATION_ID
+    }
+    /// The paging style of this request (see [`operation_id`](Self::operation_id) for why a
+    /// method as well as the constant).
+    fn style(&self) -> PageStyle {
+        Self::STYLE
+    }
     /// Send the request for page `page_index` (1-based) of `page_limit` items.
     fn fetch_page(
         self,

@@ -2,7 +2,7 @@
 //! thrown away chunk by chunk, never decoded or copied into one buffer.
 //!
 //! Nothing a client does with the data can be faster than this on the same machine, so
-//! `cro`'s time over this one is what decoding, re-encoding and writing cost. It is also the
+//! `cro`'s time over this one is what parsing, writing and its own plumbing cost. It is also the
 //! fake server's serving rate: with the client doing nothing, the fake is what limits it.
 
 use std::time::{Duration, Instant};

@@ -16,8 +16,9 @@
 //! - [`sample`]: the Python sample script, page size 1000, sequential pages;
 //! - [`cro_run`]: `cro export customers --format ndjson --output FILE`, its defaults;
 //! - [`floor`]: the same pages fetched concurrently and discarded, at a few concurrencies;
-//! - [`reference`]: a raw pass-through exporter (parse, keep items as raw JSON, write), to
-//!   tell what in `cro`'s time is the typed decode and re-encode;
+//! - [`reference`]: a bare raw pass-through exporter (parse, keep items as raw JSON, write):
+//!   what `cro`'s NDJSON export (which also passes items through) costs without its checks
+//!   and plumbing;
 //!
 //! then restart the fake with the large size and export again (up to two rounds). [`report`] prints the
 //! table, the ratios against the targets, `cro`'s peak RSS per size ([`rss`]) and the

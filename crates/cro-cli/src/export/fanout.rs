@@ -28,6 +28,7 @@ impl PagedVisitor for Ids<'_> {
     type Output = CliResult<Vec<String>>;
 
     fn visit<R: PagedRequest>(self, request: R) -> CliResult<Vec<String>> {
+        let operation_id = request.operation_id();
         self.handle.block_on(async {
             let mut items = request.paginate().page_size(self.page_size).items();
             let mut ids = Vec::new();
@@ -39,8 +40,7 @@ impl PagedVisitor for Ids<'_> {
                     Some(serde_json::Value::String(s)) => ids.push(s.clone()),
                     _ => {
                         return Err(CliError::data(format!(
-                            "{}: a location has no id",
-                            R::OPERATION_ID
+                            "{operation_id}: a location has no id"
                         )));
                     }
                 }
@@ -71,7 +71,7 @@ pub fn location_ids(
 /// Export `op` for every location.
 pub fn run(
     client: &cro_api::Client,
-    op: &Operation,
+    op: &'static Operation,
     params: &Params,
     ctx: &WalkCtx<'_>,
     workers: usize,

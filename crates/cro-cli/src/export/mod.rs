@@ -1,4 +1,5 @@
-//! `cro export <resource>`: metadata lookup → `cro_ext::with_paged_request` → paginator →
+//! `cro export <resource>`: metadata lookup → request (`cro_ext::RawListRequest` for NDJSON
+//! and JSON, the typed request from `cro_ext::with_paged_request` for CSV) → paginator →
 //! encoder → writer, with no per-endpoint code.
 //!
 //! Threads and memory: each list walk runs on its own thread, which drives the paginator
@@ -24,7 +25,7 @@ use crate::exit::{CliError, CliResult};
 use columns::Columns;
 use cro_api::meta::{Auth, Operation};
 use cro_ext::paging::{DriftPolicy, MAX_CONCURRENCY};
-use cro_ext::{PagedRequest, PagedVisitor, Paginate, Params};
+use cro_ext::{PagedRequest, PagedVisitor, Paginate, Params, RawListRequest};
 use futures::TryStreamExt;
 use output::Target;
 use progress::Progress;
@@ -102,7 +103,7 @@ impl PagedVisitor for Probe {
     fn visit<R: PagedRequest>(self, _request: R) {}
 }
 
-/// One list walk, streaming its pages to the writer.
+/// One typed list walk (CSV), streaming its pages to the writer.
 pub struct Walk<'a> {
     /// Shared settings.
     pub ctx: &'a WalkCtx<'a>,
@@ -114,96 +115,116 @@ impl PagedVisitor for Walk<'_> {
     type Output = CliResult<WalkOutcome>;
 
     fn visit<R: PagedRequest>(self, request: R) -> CliResult<WalkOutcome> {
-        let ctx = self.ctx;
-        let out = self.out;
-        std::thread::scope(|s| {
-            let (pages_tx, pages_rx) = sync_channel::<Vec<R::Item>>(ENCODE_QUEUE);
-            let encoder = ctx.encoder.clone();
-            // Encoding runs beside the walk so that decoding the next page overlaps it.
-            let encoding = s.spawn(move || -> CliResult<()> {
-                for items in pages_rx {
-                    let chunk = encoder
-                        .encode(&items)
-                        .map_err(|e| CliError::data(e.to_string()))?;
-                    out.send(chunk)
-                        .map_err(|_| CliError::other("the output was closed"))?;
-                }
-                Ok(())
-            });
-            let fetched = ctx.handle.block_on(async {
-                let mut pages = request
-                    .paginate()
-                    .page_size(ctx.page_size)
-                    .concurrency(ctx.concurrency)
-                    .drift(ctx.drift)
-                    .pages();
-                let mut announced = false;
-                loop {
-                    if ctx.cancel.load(Ordering::Relaxed) {
-                        return Err(CliError::other(CANCELLED));
-                    }
-                    let page = match pages.try_next().await {
-                        Ok(Some(page)) => page,
-                        Ok(None) => break,
-                        Err(e) => return Err(errors::paging(&e)),
-                    };
-                    if !announced {
-                        announced = true;
-                        if let Some(total) = page.total_count {
-                            ctx.progress.add_expected(total);
-                        }
-                    }
-                    if let Some(drift) = &page.drift {
-                        eprintln!("warning: {drift}");
-                    }
-                    ctx.progress.page(page.items.len() as u64);
-                    if pages_tx.send(page.items).is_err() {
-                        break; // the encoder failed; its error is reported below
-                    }
-                }
-                Ok(pages.stats())
-            });
-            drop(pages_tx);
-            let encoded = encoding
-                .join()
-                .unwrap_or_else(|_| Err(CliError::other("the encoder thread panicked")));
-            let stats = fetched?;
-            encoded?;
-            let op = R::OPERATION_ID;
-            if !stats.complete {
-                return Err(CliError::data(format!(
-                    "{op}: the walk ended before the end of the list"
-                )));
-            }
-            if let Some(total) = stats.total_count
-                && stats.drift.is_empty()
-                && stats.items != total
-            {
-                return Err(CliError::data(format!(
-                    "{op}: received {} records but the server announced total_count = {total}; \
-                     the export would be incomplete or contain duplicates",
-                    stats.items
-                )));
-            }
-            Ok(WalkOutcome {
-                records: stats.items,
-                pages: u64::from(stats.pages),
-                drifted: !stats.drift.is_empty(),
-            })
-        })
+        walk_request(request, self.ctx, self.out, Encoder::encode::<R::Item>)
     }
 }
 
+/// Walk `request` through the paginator, encoding its pages with `encode` on a thread beside
+/// the walk and sending the chunks to `out`; then check that the list was read completely.
+///
+/// Shared by the typed walk (CSV, [`Walk`]) and the pass-through walk (NDJSON and JSON,
+/// [`RawListRequest`]), so both have the same concurrency, drift and completeness rules.
+fn walk_request<R: PagedRequest>(
+    request: R,
+    ctx: &WalkCtx<'_>,
+    out: SyncSender<Chunk>,
+    encode: fn(&Encoder, &[R::Item]) -> Result<Chunk, sink::EncodeError>,
+) -> CliResult<WalkOutcome> {
+    let op = request.operation_id();
+    std::thread::scope(|s| {
+        let (pages_tx, pages_rx) = sync_channel::<Vec<R::Item>>(ENCODE_QUEUE);
+        let encoder = ctx.encoder.clone();
+        // Encoding runs beside the walk so that parsing the next page overlaps it.
+        let encoding = s.spawn(move || -> CliResult<()> {
+            for items in pages_rx {
+                let chunk = encode(&encoder, &items).map_err(|e| CliError::data(e.to_string()))?;
+                out.send(chunk)
+                    .map_err(|_| CliError::other("the output was closed"))?;
+            }
+            Ok(())
+        });
+        let fetched = ctx.handle.block_on(async {
+            let mut pages = request
+                .paginate()
+                .page_size(ctx.page_size)
+                .concurrency(ctx.concurrency)
+                .drift(ctx.drift)
+                .pages();
+            let mut announced = false;
+            loop {
+                if ctx.cancel.load(Ordering::Relaxed) {
+                    return Err(CliError::other(CANCELLED));
+                }
+                let page = match pages.try_next().await {
+                    Ok(Some(page)) => page,
+                    Ok(None) => break,
+                    Err(e) => return Err(errors::paging(&e)),
+                };
+                if !announced {
+                    announced = true;
+                    if let Some(total) = page.total_count {
+                        ctx.progress.add_expected(total);
+                    }
+                }
+                if let Some(drift) = &page.drift {
+                    eprintln!("warning: {drift}");
+                }
+                ctx.progress.page(page.items.len() as u64);
+                if pages_tx.send(page.items).is_err() {
+                    break; // the encoder failed; its error is reported below
+                }
+            }
+            Ok(pages.stats())
+        });
+        drop(pages_tx);
+        let encoded = encoding
+            .join()
+            .unwrap_or_else(|_| Err(CliError::other("the encoder thread panicked")));
+        let stats = fetched?;
+        encoded?;
+        if !stats.complete {
+            return Err(CliError::data(format!(
+                "{op}: the walk ended before the end of the list"
+            )));
+        }
+        if let Some(total) = stats.total_count
+            && stats.drift.is_empty()
+            && stats.items != total
+        {
+            return Err(CliError::data(format!(
+                "{op}: received {} records but the server announced total_count = {total}; \
+                 the export would be incomplete or contain duplicates",
+                stats.items
+            )));
+        }
+        Ok(WalkOutcome {
+            records: stats.items,
+            pages: u64::from(stats.pages),
+            drifted: !stats.drift.is_empty(),
+        })
+    })
+}
+
 /// Run one walk of `op` with `params`.
+///
+/// NDJSON and JSON pass each record through as the server sent it ([`RawListRequest`]): no
+/// decode into the typed models and no re-encode, which is most of an export's CPU time, and
+/// nothing the models do not know (new fields, `null`s) is dropped. CSV needs the records'
+/// fields, so it walks the typed request.
 pub fn walk(
     client: &cro_api::Client,
-    op: &Operation,
+    op: &'static Operation,
     params: &Params,
     ctx: &WalkCtx<'_>,
     out: SyncSender<Chunk>,
 ) -> CliResult<WalkOutcome> {
-    cro_ext::with_paged_request(client, op.id, params, Walk { ctx, out })
-        .map_err(|e| errors::param(&e))?
+    if ctx.encoder.passes_through() {
+        let request = RawListRequest::new(client, op, params).map_err(|e| errors::param(&e))?;
+        walk_request(request, ctx, out, Encoder::encode_raw)
+    } else {
+        cro_ext::with_paged_request(client, op.id, params, Walk { ctx, out })
+            .map_err(|e| errors::param(&e))?
+    }
 }
 
 /// The writer thread: chunks in, file (or stdout) out.

@@ -6,11 +6,12 @@
 //! bounded channel to the single writer. Memory is therefore bounded by the channel capacity
 //! and the pager's prefetch window, whatever the size of the export.
 //!
-//! - `ndjson`: one compact JSON object per line.
+//! - `ndjson`: one JSON object per line, as the server sent it.
 //! - `json`: one JSON array, streamed: `[`, then items separated by `,\n`, then `]`.
 //! - `csv`: a header row, then one row per item; see [`super::columns`] for the flattening.
 
 use super::columns::Columns;
+use cro_ext::RawItem;
 use serde::Serialize;
 use std::io::{self, Write};
 use std::sync::{Arc, OnceLock};
@@ -77,6 +78,41 @@ impl Encoder {
         }
     }
 
+    /// Whether this format writes records as the server sent them (NDJSON, JSON), so that
+    /// the export can walk [`RawItem`]s and use [`encode_raw`](Encoder::encode_raw).
+    pub fn passes_through(&self) -> bool {
+        matches!(self.format, Format::Ndjson | Format::Json)
+    }
+
+    /// Encode one page of records kept as the server's JSON: a copy of their bytes with the
+    /// format's separators, no serde. (CSV needs fields, so it goes through
+    /// [`encode`](Encoder::encode).)
+    pub fn encode_raw(&self, items: &[RawItem]) -> Result<Chunk, EncodeError> {
+        let size: usize = items.iter().map(|i| i.as_bytes().len() + 2).sum();
+        let mut bytes = Vec::with_capacity(size);
+        match self.format {
+            Format::Ndjson => {
+                for item in items {
+                    push_one_line(&mut bytes, item.as_bytes());
+                    bytes.push(b'\n');
+                }
+            }
+            Format::Json => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        bytes.extend_from_slice(b",\n");
+                    }
+                    bytes.extend_from_slice(item.as_bytes());
+                }
+            }
+            Format::Csv => return self.encode(items),
+        }
+        Ok(Chunk {
+            bytes,
+            records: items.len() as u64,
+        })
+    }
+
     /// Encode one page.
     pub fn encode<T: Serialize>(&self, items: &[T]) -> Result<Chunk, EncodeError> {
         let mut bytes = Vec::with_capacity(items.len() * 512);
@@ -116,6 +152,21 @@ impl Encoder {
             bytes,
             records: items.len() as u64,
         })
+    }
+}
+
+/// Append one JSON value on a single line.
+///
+/// The API sends compact JSON, but a record with line breaks between its tokens (a
+/// pretty-printing server or proxy) would break NDJSON. In valid JSON a raw CR or LF can only
+/// be insignificant whitespace (inside strings they must be escaped), and tokens never need
+/// it as a separator, so dropping them keeps the value identical. Only LF is looked for (one
+/// scan per record on the hot path): a lone CR does not end an NDJSON line, so it can stay.
+fn push_one_line(out: &mut Vec<u8>, json: &[u8]) {
+    if json.contains(&b'\n') {
+        out.extend(json.iter().copied().filter(|&b| b != b'\n' && b != b'\r'));
+    } else {
+        out.extend_from_slice(json);
     }
 }
 
@@ -236,6 +287,37 @@ mod tests {
         assert_eq!(run(Format::Json, &[], None), "[\n]\n");
         let empty: Vec<Value> = serde_json::from_str(&run(Format::Json, &[vec![]], None)).unwrap();
         assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn raw_items_are_written_verbatim() {
+        let items: Vec<RawItem> = [
+            "{\"id\":1,\"x\":null,\"new\":1.50}",
+            "{\"id\":2,\n  \"s\":\"a\\nb\"\r\n}",
+        ]
+        .into_iter()
+        .map(|s| RawItem::from_json(s.as_bytes().to_vec()).unwrap())
+        .collect();
+        let run = |format| {
+            let enc = Encoder::new(format, None);
+            let mut w = Writer::new(Vec::new(), enc.clone());
+            assert!(enc.passes_through());
+            w.write(&enc.encode_raw(&items[..1]).unwrap()).unwrap();
+            w.write(&enc.encode_raw(&[]).unwrap()).unwrap();
+            w.write(&enc.encode_raw(&items[1..]).unwrap()).unwrap();
+            let (out, n) = w.finish().unwrap();
+            assert_eq!(n, 2);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            run(Format::Ndjson),
+            "{\"id\":1,\"x\":null,\"new\":1.50}\n{\"id\":2,  \"s\":\"a\\nb\"}\n"
+        );
+        let json = run(Format::Json);
+        assert!(json.starts_with("[\n{\"id\":1,\"x\":null,\"new\":1.50},\n{\"id\":2,\n"));
+        let v: Vec<Value> = serde_json::from_str(&json).unwrap();
+        assert_eq!(v[1]["s"], "a\nb");
+        assert!(!Encoder::new(Format::Csv, None).passes_through());
     }
 
     #[test]

@@ -168,7 +168,7 @@ impl<R: PagedRequest> Paginator<R> {
 
     /// The `operationId` of the request (`list_customers`, ...).
     pub fn operation_id(&self) -> &'static str {
-        R::OPERATION_ID
+        self.request.operation_id()
     }
 
     /// A stream of whole pages, in page order.

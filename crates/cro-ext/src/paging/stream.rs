@@ -37,6 +37,7 @@ impl<'a, T: Send + 'static> Pages<'a, T> {
         R: PagedRequest<Item = T> + 'a,
     {
         let stats = StatsHandle::default();
+        let operation_id = paginator.request.operation_id();
         let walk = Walk::new(paginator, stats.clone());
         let inner = stream::unfold(walk, |mut walk| async move {
             let item = walk.next().await?;
@@ -49,7 +50,7 @@ impl<'a, T: Send + 'static> Pages<'a, T> {
         Pages {
             inner,
             stats,
-            operation_id: R::OPERATION_ID,
+            operation_id,
         }
     }
 
@@ -221,7 +222,7 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
     fn check_before_sending(&self) -> Result<(), PagingError> {
         self.options.validate()?;
         if let Some(roles) = &self.options.preflight {
-            ensure_allowed(roles, R::OPERATION_ID)?;
+            ensure_allowed(roles, self.request.operation_id())?;
         }
         Ok(())
     }
@@ -253,7 +254,7 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
         while self.in_flight.len() < window && self.next_index <= end {
             let index = self.next_index;
             tracing::debug!(
-                operation = R::OPERATION_ID,
+                operation = self.request.operation_id(),
                 page_index = index,
                 page_limit = self.options.page_size,
                 "requesting page"
@@ -318,7 +319,7 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
             match self.options.drift {
                 DriftPolicy::Error => return Err(self.fail(PagingError::Drift(event))),
                 DriftPolicy::Warn => {
-                    tracing::warn!(operation = R::OPERATION_ID, %event, "paging drift");
+                    tracing::warn!(operation = self.request.operation_id(), %event, "paging drift");
                     drift = Some(event);
                 }
             }
@@ -387,7 +388,7 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
 
     /// End the walk with `error`, which the caller yields.
     fn fail(&mut self, error: PagingError) -> PagingError {
-        tracing::debug!(operation = R::OPERATION_ID, %error, "walk ended with an error");
+        tracing::debug!(operation = self.request.operation_id(), %error, "walk ended with an error");
         self.finish();
         error
     }

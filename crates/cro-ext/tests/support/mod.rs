@@ -6,7 +6,8 @@
 //!
 //! A [`Scenario`] (replaceable between walks) sets the list size and injects faults: an
 //! error status on page k, a wrong `current_page` echo, a change of `total_count` from
-//! page k on, and per-page delays (to make prefetched responses arrive out of order).
+//! page k on, per-page delays (to make prefetched responses arrive out of order), and
+//! verbatim bodies for chosen pages (exact bytes, or broken JSON).
 
 #![allow(dead_code)] // each test binary uses a different part of it
 
@@ -35,6 +36,8 @@ pub struct Scenario {
     pub drift: Option<(u32, i64)>,
     /// Delay the answer to a page by this many milliseconds.
     pub delays_ms: HashMap<u32, u64>,
+    /// Answer this page `200` with exactly this body (any text, valid JSON or not).
+    pub raw_bodies: HashMap<u32, String>,
 }
 
 impl Scenario {
@@ -141,6 +144,7 @@ struct Plan {
     echo: u64,
     error: bool,
     delay: Duration,
+    raw_body: Option<String>,
 }
 
 fn plan(inner: &Arc<Mutex<Inner>>, path: &str, query: &HashMap<String, String>) -> Plan {
@@ -170,6 +174,7 @@ fn plan(inner: &Arc<Mutex<Inner>>, path: &str, query: &HashMap<String, String>) 
         echo,
         error: s.error_on_page == Some(page),
         delay: Duration::from_millis(s.delays_ms.get(&page).copied().unwrap_or(0)),
+        raw_body: s.raw_bodies.get(&page).cloned(),
     }
 }
 
@@ -186,6 +191,10 @@ async fn finish(inner: &Arc<Mutex<Inner>>, plan: &Plan, body: Value) -> Response
     if plan.error {
         let error = json!({"detail": "injected failure", "explanation": "test"});
         return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+    }
+    if let Some(raw) = &plan.raw_body {
+        let content_type = [(axum::http::header::CONTENT_TYPE, "application/json")];
+        return (StatusCode::OK, content_type, raw.clone()).into_response();
     }
     Json(body).into_response()
 }
