@@ -16,7 +16,7 @@
 //! - [`sample`]: the Python sample script, page size 1000, sequential pages;
 //! - [`cro_run`]: `cro export customers --format ndjson --output FILE`, its defaults;
 //! - [`floor`]: the same pages fetched concurrently and discarded, at a few concurrencies;
-//! - [`reference`]: a bare raw pass-through exporter (parse, keep items as raw JSON, write):
+//! - [`reference`](mod@reference): a bare raw pass-through exporter (parse, keep items as raw JSON, write):
 //!   what `cro`'s NDJSON export (which also passes items through) costs without its checks
 //!   and plumbing;
 //!

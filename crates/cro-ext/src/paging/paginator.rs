@@ -69,7 +69,7 @@ impl Options {
 ///
 /// Configure it, then consume it with [`pages`](Paginator::pages),
 /// [`items`](Paginator::items), [`collect_all`](Paginator::collect_all) or (feature
-/// `blocking`) [`blocking_items`](Paginator::blocking_items).
+/// `blocking`) `blocking_items`.
 ///
 /// The walk requests `page_index` = start, start + 1, ... and stops after the page whose
 /// `current_page` reaches `total_pages`, at an empty page, or (bare arrays, and envelopes
