@@ -98,6 +98,8 @@ pub enum Cmd {
     Auth(AuthCmd),
     /// Run the fake CRO server standalone (same flags and startup line as `cro-fake`).
     Fake(crate::demo::FakeCmdArgs),
+    /// Mirror the tenant's lists into SQLite (embedded) or PostgreSQL, incrementally.
+    Sync(crate::sync::SyncArgs),
 }
 
 /// `cro ops`.

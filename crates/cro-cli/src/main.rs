@@ -16,6 +16,7 @@ mod get;
 mod ops;
 mod resources;
 mod settings;
+mod sync;
 
 use cli::{AuthCmd, Cmd};
 use exit::{CliError, CliResult};
@@ -93,6 +94,12 @@ fn dispatch(
                 },
                 &req,
             )
+        }
+        Cmd::Sync(args) => {
+            install_interrupt_handler(runtime);
+            let conn = runtime.block_on(connect::connect(&cli.global))?;
+            // Like exports, the walks run on plain threads that drive the runtime.
+            sync::run(&conn.client, runtime.handle(), &conn.api_version, args)
         }
         Cmd::Get => {
             let sub = matches

@@ -1,0 +1,316 @@
+//! The embedded sink: one SQLite file (bundled SQLite, nothing to install).
+//!
+//! Types: integers and booleans (0/1) are `INTEGER`, numbers `REAL`, strings, timestamps (the
+//! API's naive ISO text, as sent) and JSON text are `TEXT` (`TIMESTAMP` or `JSON` would give the
+//! columns numeric affinity, which rewrites values that look like numbers). Writes go through
+//! one cached prepared statement per table, inside one transaction per resource.
+
+use super::rows::{Cell, Row};
+use super::sink::{Counts, Sink, SinkError, SinkResult, SyncState};
+use super::tables::{
+    ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENANT_COL, Table,
+};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+use std::path::Path;
+
+/// The state table's name (shared by every mirrored table).
+const STATE_TABLE: &str = "_cro_sync_state";
+/// Ids seen during a full walk (a temporary table, gone with the connection).
+const SEEN_TABLE: &str = "temp._cro_seen";
+
+/// A SQLite database file.
+pub struct SqliteSink {
+    db: Connection,
+    /// Whether the current transaction records the ids it upserts (a full walk).
+    track_seen: bool,
+}
+
+impl ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Cell::Null => ValueRef::Null,
+            Cell::Int(i) => ValueRef::Integer(*i),
+            Cell::Real(f) => ValueRef::Real(*f),
+            Cell::Bool(b) => ValueRef::Integer(i64::from(*b)),
+            Cell::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
+}
+
+/// `"name"`, with quotes inside doubled.
+pub(super) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn sql_type(kind: ColumnKind) -> &'static str {
+    match kind {
+        ColumnKind::Integer | ColumnKind::Boolean => "INTEGER",
+        ColumnKind::Real => "REAL",
+        ColumnKind::Text | ColumnKind::Timestamp | ColumnKind::Json => "TEXT",
+    }
+}
+
+impl SqliteSink {
+    /// Open (or create) the database file.
+    pub fn open(path: &Path) -> SinkResult<SqliteSink> {
+        let db = Connection::open(path)
+            .map_err(|e| SinkError::at(&format!("cannot open {}", path.display()), e))?;
+        // WAL: readers (dashboards) are not blocked while a sync writes; NORMAL is durable at
+        // each commit in WAL mode except for a power loss, which a rerun repairs.
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(|e| SinkError::at(&format!("cannot use {}", path.display()), e))?;
+        Ok(SqliteSink {
+            db,
+            track_seen: false,
+        })
+    }
+
+    fn existing_columns(&self, table: &str) -> SinkResult<Vec<String>> {
+        let mut stmt = self
+            .db
+            .prepare(&format!("PRAGMA table_info({})", quote(table)))
+            .map_err(|e| SinkError::at("reading the table layout", e))?;
+        let names = stmt
+            .query_map([], |r| r.get::<_, String>(1))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| SinkError::at("reading the table layout", e))?;
+        Ok(names)
+    }
+
+    fn upsert_sql(table: &Table) -> String {
+        let mut names = vec![TENANT_COL, ID_COL, HASH_COL, SYNCED_COL];
+        names.extend(table.columns.iter().map(|c| c.name.as_str()));
+        let cols: Vec<String> = names.iter().map(|n| quote(n)).collect();
+        let marks: Vec<String> = (1..=cols.len()).map(|i| format!("?{i}")).collect();
+        let sets: Vec<String> = cols[2..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .chain([format!("{} = NULL", quote(REMOVED_COL))])
+            .collect();
+        format!(
+            "INSERT INTO {t} ({cols}) VALUES ({marks}) ON CONFLICT ({tc}, {ic}) DO UPDATE SET {sets}",
+            t = quote(&table.name),
+            cols = cols.join(", "),
+            marks = marks.join(", "),
+            tc = quote(TENANT_COL),
+            ic = quote(ID_COL),
+            sets = sets.join(", "),
+        )
+    }
+}
+
+impl Sink for SqliteSink {
+    fn prepare(&mut self, table: &Table) -> SinkResult<()> {
+        let create_state = format!(
+            "CREATE TABLE IF NOT EXISTS {STATE_TABLE} (tenant INTEGER NOT NULL, resource TEXT NOT NULL, \
+             high_water_mark TEXT, last_success TEXT, last_full TEXT, rows INTEGER NOT NULL DEFAULT 0, \
+             inserted INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0, \
+             unchanged INTEGER NOT NULL DEFAULT 0, removed INTEGER NOT NULL DEFAULT 0, \
+             requests INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (tenant, resource))"
+        );
+        let cols: Vec<String> = table
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", quote(&c.name), sql_type(c.kind)))
+            .collect();
+        let create = format!(
+            "CREATE TABLE IF NOT EXISTS {t} ({tc} INTEGER NOT NULL, {ic} TEXT NOT NULL, {hc} INTEGER NOT NULL, \
+             {sc} TEXT NOT NULL, {rc} TEXT, {cols}, PRIMARY KEY ({tc}, {ic}))",
+            t = quote(&table.name),
+            tc = quote(TENANT_COL),
+            ic = quote(ID_COL),
+            hc = quote(HASH_COL),
+            sc = quote(SYNCED_COL),
+            rc = quote(REMOVED_COL),
+            cols = cols.join(", "),
+        );
+        self.db
+            .execute_batch(&format!("{create_state}; {create};"))
+            .map_err(|e| SinkError::at(&format!("creating table {}", table.name), e))?;
+        let have = self.existing_columns(&table.name)?;
+        for c in &table.columns {
+            if !have.iter().any(|h| h == &c.name) {
+                self.db
+                    .execute_batch(&format!(
+                        "ALTER TABLE {} ADD COLUMN {} {}",
+                        quote(&table.name),
+                        quote(&c.name),
+                        sql_type(c.kind)
+                    ))
+                    .map_err(|e| {
+                        SinkError::at(&format!("adding column {}.{}", table.name, c.name), e)
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn state(&mut self, tenant: i64, table: &Table) -> SinkResult<Option<SyncState>> {
+        self.db
+            .query_row(
+                &format!(
+                    "SELECT high_water_mark, last_success, last_full, rows, inserted, updated, \
+                     unchanged, removed, requests FROM {STATE_TABLE} WHERE tenant = ?1 AND resource = ?2"
+                ),
+                params![tenant, table.name],
+                |r| {
+                    let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                    Ok(SyncState {
+                        high_water_mark: r.get(0)?,
+                        last_success: r.get(1)?,
+                        last_full: r.get(2)?,
+                        rows: n(3)?,
+                        counts: Counts {
+                            inserted: n(4)?,
+                            updated: n(5)?,
+                            unchanged: n(6)?,
+                            removed: n(7)?,
+                        },
+                        requests: n(8)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| SinkError::at("reading the sync state", e))
+    }
+
+    fn begin(&mut self, table: &Table, track_seen: bool) -> SinkResult<()> {
+        self.track_seen = track_seen;
+        let mut sql = String::from("BEGIN IMMEDIATE;");
+        if track_seen {
+            sql = format!(
+                "DROP TABLE IF EXISTS {SEEN_TABLE}; CREATE TABLE {SEEN_TABLE} (id TEXT PRIMARY KEY); {sql}"
+            );
+        }
+        self.db
+            .execute_batch(&sql)
+            .map_err(|e| SinkError::at(&format!("starting the sync of {}", table.name), e))
+    }
+
+    fn upsert(&mut self, table: &Table, tenant: i64, rows: &[Row]) -> SinkResult<Counts> {
+        let now = super::now_utc();
+        let err = |e| SinkError::at(&format!("writing rows of {}", table.name), e);
+        let mut lookup = self
+            .db
+            .prepare_cached(&format!(
+                "SELECT {h}, {r} IS NOT NULL FROM {t} WHERE {tc} = ?1 AND {ic} = ?2",
+                h = quote(HASH_COL),
+                r = quote(REMOVED_COL),
+                t = quote(&table.name),
+                tc = quote(TENANT_COL),
+                ic = quote(ID_COL),
+            ))
+            .map_err(err)?;
+        let mut write = self.db.prepare_cached(&Self::upsert_sql(table)).map_err(err)?;
+        let mut seen = self
+            .db
+            .prepare_cached(&format!("INSERT OR IGNORE INTO {SEEN_TABLE} (id) VALUES (?1)"))
+            .ok()
+            .filter(|_| self.track_seen);
+        let mut counts = Counts::default();
+        for row in rows {
+            let existing: Option<(i64, bool)> = lookup
+                .query_row(params![tenant, row.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(err)?;
+            match existing {
+                Some((hash, false)) if hash == row.hash => counts.unchanged += 1,
+                other => {
+                    let fixed: [&dyn ToSql; 4] = [&tenant, &row.id, &row.hash, &now];
+                    let values = fixed
+                        .into_iter()
+                        .chain(row.cells.iter().map(|c| c as &dyn ToSql));
+                    write
+                        .execute(rusqlite::params_from_iter(values))
+                        .map_err(err)?;
+                    if other.is_some() {
+                        counts.updated += 1;
+                    } else {
+                        counts.inserted += 1;
+                    }
+                }
+            }
+            if let Some(seen) = seen.as_mut() {
+                seen.execute(params![row.id]).map_err(err)?;
+            }
+        }
+        Ok(counts)
+    }
+
+    fn mark_removed(&mut self, table: &Table, tenant: i64, now: &str) -> SinkResult<u64> {
+        let n = self
+            .db
+            .execute(
+                &format!(
+                    "UPDATE {t} SET {r} = ?1 WHERE {tc} = ?2 AND {r} IS NULL \
+                     AND {ic} NOT IN (SELECT id FROM {SEEN_TABLE})",
+                    t = quote(&table.name),
+                    r = quote(REMOVED_COL),
+                    tc = quote(TENANT_COL),
+                    ic = quote(ID_COL),
+                ),
+                params![now, tenant],
+            )
+            .map_err(|e| SinkError::at(&format!("marking removed rows of {}", table.name), e))?;
+        Ok(n as u64)
+    }
+
+    fn live_rows(&mut self, table: &Table, tenant: i64) -> SinkResult<u64> {
+        self.db
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {} WHERE {} = ?1 AND {} IS NULL",
+                    quote(&table.name),
+                    quote(TENANT_COL),
+                    quote(REMOVED_COL)
+                ),
+                params![tenant],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| SinkError::at(&format!("counting rows of {}", table.name), e))
+    }
+
+    fn commit(&mut self, table: &Table, tenant: i64, state: &SyncState) -> SinkResult<()> {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.db
+            .execute(
+                &format!(
+                    "INSERT INTO {STATE_TABLE} (tenant, resource, high_water_mark, last_success, last_full, \
+                     rows, inserted, updated, unchanged, removed, requests) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                     ON CONFLICT (tenant, resource) DO UPDATE SET high_water_mark = excluded.high_water_mark, \
+                     last_success = excluded.last_success, last_full = excluded.last_full, rows = excluded.rows, \
+                     inserted = excluded.inserted, updated = excluded.updated, unchanged = excluded.unchanged, \
+                     removed = excluded.removed, requests = excluded.requests"
+                ),
+                params![
+                    tenant,
+                    table.name,
+                    state.high_water_mark,
+                    state.last_success,
+                    state.last_full,
+                    n(state.rows),
+                    n(state.counts.inserted),
+                    n(state.counts.updated),
+                    n(state.counts.unchanged),
+                    n(state.counts.removed),
+                    n(state.requests),
+                ],
+            )
+            .and_then(|_| self.db.execute_batch("COMMIT"))
+            .map_err(|e| SinkError::at(&format!("committing {}", table.name), e))?;
+        let _ = self.db.execute_batch(&format!("DROP TABLE IF EXISTS {SEEN_TABLE}"));
+        Ok(())
+    }
+
+    fn rollback(&mut self) {
+        if !self.db.is_autocommit() {
+            let _ = self.db.execute_batch("ROLLBACK");
+        }
+        let _ = self.db.execute_batch(&format!("DROP TABLE IF EXISTS {SEEN_TABLE}"));
+    }
+}
