@@ -191,7 +191,10 @@ fn mirror_story(to: &str, mirror: &mut dyn Mirror) {
     server.rename_customer(&renamed, "Renamed by the sync test");
     server.ok(&["sync", "--to", to, "-q"]);
     let names = mirror.live("customers", "name");
-    let row = names.iter().find(|(id, _)| *id == renamed).expect("still there");
+    let row = names
+        .iter()
+        .find(|(id, _)| *id == renamed)
+        .expect("still there");
     assert_eq!(row.1.as_deref(), Some("Renamed by the sync test"));
     let (inserted, updated, removed, _) = mirror.last_counts("customers");
     assert_eq!((inserted, updated, removed), (0, 1, 0));
@@ -201,9 +204,17 @@ fn mirror_story(to: &str, mirror: &mut dyn Mirror) {
     server.ok(&["sync", "--to", to, "-q"]);
     for resource in ["customers", "jobs", "locations", "trucks", "users"] {
         let (inserted, updated, removed, _) = mirror.last_counts(resource);
-        assert_eq!((inserted, updated, removed), (0, 0, 0), "{resource} changed");
+        assert_eq!(
+            (inserted, updated, removed),
+            (0, 0, 0),
+            "{resource} changed"
+        );
     }
-    assert_eq!(server.gets(|p| p == "/customers"), 1, "one request for customers");
+    assert_eq!(
+        server.gets(|p| p == "/customers"),
+        1,
+        "one request for customers"
+    );
     let locations = server.fake.location_ids(server.fake.tenant_ids()[0]).len();
     let job_gets = server.gets(|p| p.starts_with("/locations/") && p.ends_with("/jobs"));
     assert_eq!(job_gets, locations, "one jobs request per location");
@@ -227,17 +238,37 @@ fn failed_sync_keeps_the_last_mirror(to: &str, mirror: &mut dyn Mirror) {
         ..FakeConfig::default().with_seed(12)
     });
     let out = drifting.cro(&[
-        "sync", "--to", to, "-q", "--full", "--resources", "customers", "--page-size", "50",
+        "sync",
+        "--to",
+        to,
+        "-q",
+        "--full",
+        "--resources",
+        "customers",
+        "--page-size",
+        "50",
     ]);
-    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(mirror.live("customers", "name"), before, "the mirror was changed");
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        mirror.live("customers", "name"),
+        before,
+        "the mirror was changed"
+    );
 }
 
 fn sqlite(dir: &tempfile::TempDir) -> (String, Sqlite) {
     let path = dir.path().join("mirror.db");
     let to = format!("sqlite:{}", path.display());
     // Created by the first sync; opened here lazily after it.
-    (to, Sqlite(rusqlite::Connection::open(path).expect("sqlite")))
+    (
+        to,
+        Sqlite(rusqlite::Connection::open(path).expect("sqlite")),
+    )
 }
 
 #[test]
@@ -264,13 +295,20 @@ fn full_sync_marks_rows_gone_from_the_list() {
     // Incremental: the server's changes since the mark; nothing is found missing.
     small.ok(&["sync", "--to", &to, "-q", "--resources", "customers"]);
     assert_eq!(db.live("customers", "id").len(), 60);
-    small.ok(&["sync", "--to", &to, "-q", "--resources", "customers", "--full"]);
+    small.ok(&[
+        "sync",
+        "--to",
+        &to,
+        "-q",
+        "--resources",
+        "customers",
+        "--full",
+    ]);
     assert_eq!(db.live("customers", "id").len(), 50);
     assert_eq!(db.last_counts("customers").2, 10);
-    let kept: i64 = db
-        .0
-        .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))
-        .expect("count");
+    let kept: i64 =
+        db.0.query_row("SELECT count(*) FROM customers", [], |r| r.get(0))
+            .expect("count");
     assert_eq!(kept, 60, "removed rows are kept, marked");
 }
 
@@ -289,7 +327,11 @@ fn demo_sync_needs_no_setup_and_bad_urls_are_usage_errors() {
         .args(["--demo", "sync"])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("synced 12 resources"), "{stderr}");
     assert!(dir.path().join("cro.db").exists());
@@ -302,14 +344,19 @@ fn demo_sync_needs_no_setup_and_bad_urls_are_usage_errors() {
 fn postgres(test: &str) -> Option<(String, Postgres)> {
     let Ok(url) = std::env::var("CRO_TEST_POSTGRES_URL") else {
         let required = std::env::var("CRO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-        assert!(!required, "CRO_REQUIRE_POSTGRES=1 but CRO_TEST_POSTGRES_URL is not set");
+        assert!(
+            !required,
+            "CRO_REQUIRE_POSTGRES=1 but CRO_TEST_POSTGRES_URL is not set"
+        );
         eprintln!("SKIPPED {test}: set CRO_TEST_POSTGRES_URL to run it against a real PostgreSQL");
         return None;
     };
     let schema = format!("cro_sync_{test}_{}", std::process::id());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("postgres reachable");
     admin
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
         .expect("schema");
     let sep = if url.contains('?') { '&' } else { '?' };
     let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");

@@ -56,7 +56,12 @@ const WRITE_QUEUE: usize = 4;
 pub struct SyncArgs {
     /// Database to mirror into: sqlite:PATH (embedded, created if missing) or
     /// postgres://USER:PASSWORD@HOST:PORT/DB.
-    #[arg(long, value_name = "URL", env = "CRO_SYNC_TO", default_value = "sqlite:cro.db")]
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "CRO_SYNC_TO",
+        default_value = "sqlite:cro.db"
+    )]
     pub to: String,
     /// Walk every list whole: also finds records deleted from the incremental lists.
     #[arg(long)]
@@ -93,7 +98,11 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
-        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use s, m, h or d)")),
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {unit:?} (use s, m, h or d)"
+            ));
+        }
     };
     Ok(Duration::from_secs(n.saturating_mul(secs)))
 }
@@ -161,12 +170,17 @@ pub fn run(
     args: &SyncArgs,
 ) -> CliResult<()> {
     let tenant = client.state().tenant_id().ok_or_else(|| {
-        CliError::auth("cro sync needs a tenant id").detail("hint: set CRO_TENANT_ID or pass --tenant")
+        CliError::auth("cro sync needs a tenant id")
+            .detail("hint: set CRO_TENANT_ID or pass --tenant")
     })?;
-    let tenant = i64::try_from(tenant).map_err(|_| CliError::usage("the tenant id is too large"))?;
+    let tenant =
+        i64::try_from(tenant).map_err(|_| CliError::usage("the tenant id is too large"))?;
     if !client.state().has_token() {
-        return Err(CliError::auth("cro sync requires an access token and none is configured")
-            .detail("hint: set CRO_TOKEN, pass --token, run `cro auth login`, or try `cro --demo sync`"));
+        return Err(
+            CliError::auth("cro sync requires an access token and none is configured").detail(
+                "hint: set CRO_TOKEN, pass --token, run `cro auth login`, or try `cro --demo sync`",
+            ),
+        );
     }
     let all = syncable();
     for wanted in &args.resources {
@@ -184,21 +198,26 @@ pub fn run(
         if !args.resources.is_empty() && !args.resources.contains(&resource.name) {
             continue;
         }
-        let table = Table::from_spec(&resource.name, resource.item_model, api_version)
-            .ok_or_else(|| {
+        let table = Table::from_spec(&resource.name, resource.item_model, api_version).ok_or_else(
+            || {
                 CliError::data(format!(
                     "{}: the spec has no usable item model {}",
                     resource.name, resource.item_model
                 ))
-            })?;
+            },
+        )?;
         sink.prepare(&table).map_err(db_error)?;
         let state = sink.state(tenant, &table).map_err(db_error)?;
         let incremental =
             op.filters().any(|q| q.name == CHANGED_SINCE) && table.updated_field.is_some();
         let since = match (&state, incremental && !args.full) {
-            (Some(SyncState { high_water_mark: Some(mark), .. }), true) => {
-                Some(rewind(mark, args.overlap))
-            }
+            (
+                Some(SyncState {
+                    high_water_mark: Some(mark),
+                    ..
+                }),
+                true,
+            ) => Some(rewind(mark, args.overlap)),
             _ => None,
         };
         let plan = Plan {
@@ -247,9 +266,15 @@ fn later(a: Option<String>, b: Option<&str>) -> Option<String> {
         (None, b) => b.map(str::to_owned),
         (a, None) => a,
         (Some(a), Some(b)) => {
-            let newer = match (parse_naive(&a), parse_naive(b)) {
-                (Some(x), Some(y)) => y > x,
-                _ => b > a.as_str(),
+            // The API writes one fixed-width form, where text order is time order; parse only
+            // when the forms differ.
+            let newer = if a.len() == b.len() {
+                b > a.as_str()
+            } else {
+                match (parse_naive(&a), parse_naive(b)) {
+                    (Some(x), Some(y)) => y > x,
+                    _ => b > a.as_str(),
+                }
             };
             Some(if newer { b.to_owned() } else { a })
         }
@@ -437,7 +462,15 @@ fn walk(
 fn summary(outcomes: &[Outcome], to: &str) -> String {
     let mut out = format!(
         "{:<18} {:<8} {:>9} {:>8} {:>10} {:>8} {:>9} {:>9} {:>8}\n",
-        "resource", "mode", "inserted", "updated", "unchanged", "removed", "rows", "requests", "time"
+        "resource",
+        "mode",
+        "inserted",
+        "updated",
+        "unchanged",
+        "removed",
+        "rows",
+        "requests",
+        "time"
     );
     let mut total = Counts::default();
     let mut requests = 0;
@@ -486,14 +519,28 @@ mod tests {
 
     #[test]
     fn marks_come_from_server_times() {
-        assert_eq!(rewind("2024-03-01T00:30:00", Duration::from_secs(3600)), "2024-02-29T23:30:00");
-        assert_eq!(rewind("2024-03-01T00:30:00.123", Duration::ZERO), "2024-03-01T00:30:00");
         assert_eq!(
-            later(Some("2024-01-02T00:00:00".into()), Some("2024-01-10T00:00:00.5")).as_deref(),
+            rewind("2024-03-01T00:30:00", Duration::from_secs(3600)),
+            "2024-02-29T23:30:00"
+        );
+        assert_eq!(
+            rewind("2024-03-01T00:30:00.123", Duration::ZERO),
+            "2024-03-01T00:30:00"
+        );
+        assert_eq!(
+            later(
+                Some("2024-01-02T00:00:00".into()),
+                Some("2024-01-10T00:00:00.5")
+            )
+            .as_deref(),
             Some("2024-01-10T00:00:00.5")
         );
         assert_eq!(
-            later(Some("2024-01-10T00:00:00".into()), Some("2024-01-02T00:00:00")).as_deref(),
+            later(
+                Some("2024-01-10T00:00:00".into()),
+                Some("2024-01-02T00:00:00")
+            )
+            .as_deref(),
             Some("2024-01-10T00:00:00")
         );
         assert_eq!(later(None, None), None);
@@ -506,8 +553,18 @@ mod tests {
         assert_eq!(
             names,
             [
-                "assets", "customers", "drivers", "dump-destinations", "haulers", "hooks", "jobs",
-                "locations", "materials", "tenants", "trucks", "users"
+                "assets",
+                "customers",
+                "drivers",
+                "dump-destinations",
+                "haulers",
+                "hooks",
+                "jobs",
+                "locations",
+                "materials",
+                "tenants",
+                "trucks",
+                "users"
             ]
         );
     }

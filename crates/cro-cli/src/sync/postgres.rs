@@ -9,9 +9,7 @@
 use super::rows::{Cell, Row};
 use super::sink::{Counts, Sink, SinkError, SinkResult, SyncState};
 use super::sqlite::quote;
-use super::tables::{
-    ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENANT_COL, Table,
-};
+use super::tables::{ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENANT_COL, Table};
 use postgres::{Client, NoTls};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -83,7 +81,9 @@ impl PostgresSink {
     }
 
     fn exec(&mut self, doing: &str, sql: &str) -> SinkResult<()> {
-        self.db.batch_execute(sql).map_err(|e| SinkError::at(doing, e))
+        self.db
+            .batch_execute(sql)
+            .map_err(|e| SinkError::at(doing, e))
     }
 }
 
@@ -167,7 +167,11 @@ impl Sink for PostgresSink {
 
     fn begin(&mut self, table: &Table, track_seen: bool) -> SinkResult<()> {
         self.track_seen = track_seen;
-        let mut stage = format!("{} text NOT NULL, {} bigint NOT NULL", quote(ID_COL), quote(HASH_COL));
+        let mut stage = format!(
+            "{} text NOT NULL, {} bigint NOT NULL",
+            quote(ID_COL),
+            quote(HASH_COL)
+        );
         for c in &table.columns {
             let _ = write!(stage, ", {} text", quote(&c.name));
         }
@@ -203,7 +207,12 @@ impl Sink for PostgresSink {
             .map_err(|e| SinkError::at(&doing, e))?;
         writer.finish().map_err(|e| SinkError::at(&doing, e))?;
 
-        let mut names = vec![quote(TENANT_COL), quote(ID_COL), quote(HASH_COL), quote(SYNCED_COL)];
+        let mut names = vec![
+            quote(TENANT_COL),
+            quote(ID_COL),
+            quote(HASH_COL),
+            quote(SYNCED_COL),
+        ];
         let mut values = vec![
             "$1".to_owned(),
             format!("s.{}", quote(ID_COL)),

@@ -187,7 +187,13 @@ mod tests {
         if let Some(t) = t {
             assert_eq!(t.name, "dump_destinations");
         }
-        assert!(in_version(&serde_yaml::from_str("{x-cro-since: '2021/04/07'}").unwrap(), "2021/04/07"));
-        assert!(!in_version(&serde_yaml::from_str("{x-cro-removed-in: '2021/04/07'}").unwrap(), "2021/04/07"));
+        assert!(in_version(
+            &serde_yaml::from_str("{x-cro-since: '2021/04/07'}").unwrap(),
+            "2021/04/07"
+        ));
+        assert!(!in_version(
+            &serde_yaml::from_str("{x-cro-removed-in: '2021/04/07'}").unwrap(),
+            "2021/04/07"
+        ));
     }
 }
