@@ -341,19 +341,16 @@ fn cell_bytes(value: Option<Span<'_>>, formulas: Formulas) -> Result<Cow<'_, [u8
     Ok(match value.kind {
         Kind::Null => Cow::Borrowed(b""),
         Kind::Bool | Kind::Number => Cow::Borrowed(value.text),
-        Kind::Array | Kind::Object => json_scan::compact(value.text),
+        Kind::Array | Kind::Object => json_scan::compact(&value),
         Kind::String => {
-            let s = json_scan::unescape(value.text)?;
-            if formulas == Formulas::Escape && looks_like_formula(s.as_bytes()) {
+            let s = json_scan::unescape(value.text, value.plain)?;
+            if formulas == Formulas::Escape && looks_like_formula(&s) {
                 let mut escaped = Vec::with_capacity(s.len() + 1);
                 escaped.push(b'\'');
-                escaped.extend_from_slice(s.as_bytes());
+                escaped.extend_from_slice(&s);
                 Cow::Owned(escaped)
             } else {
-                match s {
-                    Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
-                    Cow::Owned(s) => Cow::Owned(s.into_bytes()),
-                }
+                s
             }
         }
     })

@@ -33,7 +33,28 @@ pub struct Span<'a> {
     pub kind: Kind,
     /// The value's JSON text, byte for byte as the server sent it.
     pub text: &'a [u8],
+    /// Noted while the value was scanned, so that the common case costs no second pass: a
+    /// string without escapes, or an array/object without whitespace between its tokens.
+    pub plain: bool,
 }
+
+/// The bytes at which the scanning loops stop (a table: one lookup per byte).
+const STRING_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+const CONTAINER_STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let stops = *b"\"{}[] \n\r\t";
+    while i < stops.len() {
+        t[stops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// The bytes were not the JSON this walk expects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,41 +82,52 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Index just past the closing quote of the string that starts at `i` (a `"`).
-fn string_end(b: &[u8], i: usize) -> Result<usize, ScanError> {
+/// Index just past the closing quote of the string that starts at `i` (a `"`), and whether
+/// the string has no escapes.
+fn string_end(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
     let mut j = i + 1;
-    while j < b.len() {
-        match b[j] {
-            b'"' => return Ok(j + 1),
-            b'\\' => j += 2,
-            _ => j += 1,
+    let mut plain = true;
+    loop {
+        while j < b.len() && !STRING_STOP[b[j] as usize] {
+            j += 1;
+        }
+        match b.get(j) {
+            Some(b'"') => return Ok((j + 1, plain)),
+            Some(_) => {
+                plain = false;
+                j += 2;
+            }
+            None => return err(i, "unterminated string"),
         }
     }
-    err(i, "unterminated string")
 }
 
-/// The value starting at `i` (no leading whitespace): its kind and end index.
-fn value_at(b: &[u8], i: usize) -> Result<(Kind, usize), ScanError> {
+/// The value starting at `i` (no leading whitespace): its kind, end index and plainness.
+fn value_at(b: &[u8], i: usize) -> Result<(Kind, usize, bool), ScanError> {
     let Some(&first) = b.get(i) else {
         return err(i, "expected a value");
     };
     let literal = |word: &[u8], kind| {
         if b[i..].starts_with(word) {
-            Ok((kind, i + word.len()))
+            Ok((kind, i + word.len(), true))
         } else {
             err(i, "unknown literal")
         }
     };
     match first {
-        b'"' => Ok((Kind::String, string_end(b, i)?)),
-        b'{' | b'[' => Ok((
-            if first == b'{' {
+        b'"' => {
+            let (end, plain) = string_end(b, i)?;
+            Ok((Kind::String, end, plain))
+        }
+        b'{' | b'[' => {
+            let (end, plain) = container_end(b, i)?;
+            let kind = if first == b'{' {
                 Kind::Object
             } else {
                 Kind::Array
-            },
-            container_end(b, i)?,
-        )),
+            };
+            Ok((kind, end, plain))
+        }
         b'n' => literal(b"null", Kind::Null),
         b't' => literal(b"true", Kind::Bool),
         b'f' => literal(b"false", Kind::Bool),
@@ -104,46 +136,52 @@ fn value_at(b: &[u8], i: usize) -> Result<(Kind, usize), ScanError> {
             while j < b.len() && matches!(b[j], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-') {
                 j += 1;
             }
-            Ok((Kind::Number, j))
+            Ok((Kind::Number, j, true))
         }
         _ => err(i, "expected a value"),
     }
 }
 
-/// Index just past the `}` or `]` closing the container that starts at `i`.
-fn container_end(b: &[u8], i: usize) -> Result<usize, ScanError> {
+/// Index just past the `}` or `]` closing the container that starts at `i`, and whether it
+/// has no whitespace between its tokens.
+fn container_end(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
     let mut depth = 0usize;
+    let mut plain = true;
     let mut j = i;
-    while j < b.len() {
-        match b[j] {
-            b'"' => {
-                j = string_end(b, j)?;
+    loop {
+        while j < b.len() && !CONTAINER_STOP[b[j] as usize] {
+            j += 1;
+        }
+        match b.get(j) {
+            Some(b'"') => {
+                j = string_end(b, j)?.0;
                 continue;
             }
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
+            Some(b'{' | b'[') => depth += 1,
+            Some(b'}' | b']') => {
                 depth -= 1;
                 if depth == 0 {
-                    return Ok(j + 1);
+                    return Ok((j + 1, plain));
                 }
             }
-            _ => {}
+            Some(_) => plain = false, // whitespace
+            None => return err(i, "unterminated object or array"),
         }
         j += 1;
     }
-    err(i, "unterminated object or array")
 }
 
 /// The value that makes up all of `b` (surrounding whitespace allowed).
 pub fn value(b: &[u8]) -> Result<Span<'_>, ScanError> {
     let start = skip_ws(b, 0);
-    let (kind, end) = value_at(b, start)?;
+    let (kind, end, plain) = value_at(b, start)?;
     if skip_ws(b, end) != b.len() {
         return err(end, "trailing characters");
     }
     Ok(Span {
         kind,
         text: &b[start..end],
+        plain,
     })
 }
 
@@ -164,19 +202,20 @@ pub fn members<'a>(
         if obj.get(i) != Some(&b'"') {
             return err(i, "expected a key");
         }
-        let key_end = string_end(obj, i)?;
+        let key_end = string_end(obj, i)?.0;
         let key = &obj[i + 1..key_end - 1];
         i = skip_ws(obj, key_end);
         if obj.get(i) != Some(&b':') {
             return err(i, "expected ':'");
         }
         i = skip_ws(obj, i + 1);
-        let (kind, end) = value_at(obj, i)?;
+        let (kind, end, plain) = value_at(obj, i)?;
         f(
             key,
             Span {
                 kind,
                 text: &obj[i..end],
+                plain,
             },
         )?;
         i = skip_ws(obj, end);
@@ -188,19 +227,18 @@ pub fn members<'a>(
     }
 }
 
-/// The text of a string value (`span.text` with its quotes), unescaped. Borrowed unless
-/// it contains an escape.
-pub fn unescape(quoted: &[u8]) -> Result<Cow<'_, str>, ScanError> {
+/// The text of a string value (`span.text` with its quotes), unescaped, as UTF-8 bytes.
+/// Borrowed unless it contains an escape (`plain` says it does not: nothing to look for).
+pub fn unescape(quoted: &[u8], plain: bool) -> Result<Cow<'_, [u8]>, ScanError> {
     let inner = quoted
         .get(1..quoted.len().saturating_sub(1))
         .unwrap_or_default();
-    if !inner.contains(&b'\\') {
-        return std::str::from_utf8(inner)
-            .map(Cow::Borrowed)
-            .or_else(|_| err(0, "invalid UTF-8 in a string"));
+    if plain || !inner.contains(&b'\\') {
+        // The item's text is valid UTF-8 (a `RawItem`), so a slice between quotes is, too.
+        return Ok(Cow::Borrowed(inner));
     }
     serde_json::from_slice::<String>(quoted)
-        .map(Cow::Owned)
+        .map(|s| Cow::Owned(s.into_bytes()))
         .or_else(|_| err(0, "invalid escape in a string"))
 }
 
@@ -220,11 +258,11 @@ pub fn unescape_key(key: &[u8]) -> Result<Cow<'_, str>, ScanError> {
         .or_else(|_| err(0, "invalid escape in a key"))
 }
 
-/// `json` without whitespace between tokens (strings untouched). Borrowed when there is none,
-/// which is what the API sends.
-pub fn compact(json: &[u8]) -> Cow<'_, [u8]> {
-    let has_ws = |b: &[u8]| b.iter().any(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'));
-    if !has_ws(json) {
+/// The array or object `span` without whitespace between its tokens (strings untouched).
+/// Borrowed when it has none, which is what the API sends.
+pub fn compact<'a>(span: &Span<'a>) -> Cow<'a, [u8]> {
+    let json = span.text;
+    if span.plain {
         return Cow::Borrowed(json);
     }
     let mut out = Vec::with_capacity(json.len());
@@ -336,24 +374,24 @@ mod tests {
 
     #[test]
     fn strings_unescape_and_borrow_when_they_can() {
-        assert!(matches!(
-            unescape("\"plain é\"".as_bytes()),
-            Ok(Cow::Borrowed("plain é"))
-        ));
-        assert_eq!(
-            unescape(br#""a\nb\u00e9\"""#).unwrap(),
-            Cow::<str>::Owned("a\nb\u{e9}\"".into())
-        );
-        assert!(unescape(br#""bad \x""#).is_err());
+        let text = "\"plain é\"".as_bytes();
+        let span = value(text).unwrap();
+        assert!(span.plain);
+        assert_eq!(unescape(text, true).unwrap(), Cow::Borrowed("plain é".as_bytes()));
+        let text = br#""a\nb\u00e9\"""#;
+        assert!(!value(text).unwrap().plain);
+        assert_eq!(&*unescape(text, false).unwrap(), "a\nb\u{e9}\"".as_bytes());
+        assert!(unescape(br#""bad \x""#, false).is_err());
     }
 
     #[test]
     fn compact_drops_only_insignificant_whitespace() {
-        assert!(matches!(compact(b"[1,2]"), Cow::Borrowed(_)));
-        assert!(matches!(compact(br#"["a b"]"#), Cow::Borrowed(_)));
-        assert_eq!(
-            &*compact(b"[ {\"k\" : \"a b\\\" c\" } ,\n 2 ]"),
-            b"[{\"k\":\"a b\\\" c\"},2]"
-        );
+        let plain = value(b"[1,2]").unwrap();
+        assert!(plain.plain && matches!(compact(&plain), Cow::Borrowed(_)));
+        let spaced_string = value(br#"["a b",{"c":"\" d"}]"#).unwrap();
+        assert!(spaced_string.plain, "spaces inside strings do not count");
+        let spaced = value(b"[ {\"k\" : \"a b\\\" c\" } ,\n 2 ]").unwrap();
+        assert!(!spaced.plain);
+        assert_eq!(&*compact(&spaced), b"[{\"k\":\"a b\\\" c\"},2]");
     }
 }
