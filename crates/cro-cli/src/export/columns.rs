@@ -120,13 +120,9 @@ impl Node {
     fn fill<'a>(&self, obj: &'a [u8], cells: &mut [Option<Span<'a>>]) -> Result<(), ScanError> {
         let mut hint = 0;
         json_scan::members(obj, |key, value| {
-            let slot = if key.contains(&b'\\') {
-                let key = json_scan::unescape_key(key)?;
-                self.find(key.as_bytes(), &mut hint)
-            } else {
-                self.find(key, &mut hint)
+            let Some(slot) = self.find(&key, &mut hint) else {
+                return Ok(());
             };
-            let Some(slot) = slot else { return Ok(()) };
             match (&slot.child, value.kind) {
                 (Some(child), Kind::Object) => child.fill(value.text, cells)?,
                 _ => {
@@ -140,16 +136,10 @@ impl Node {
     }
 }
 
-/// An item could not be written as a CSV row.
+/// An item could not be written as a CSV row: it is not JSON of the expected form.
 #[derive(Debug, thiserror::Error)]
-pub enum RowError {
-    /// The item is not JSON of the expected form.
-    #[error("a record is not a JSON object as expected: {0}")]
-    Json(#[from] ScanError),
-    /// The CSV writer failed.
-    #[error("{0}")]
-    Csv(#[from] csv::Error),
-}
+#[error("a record is not a JSON object as expected: {0}")]
+pub struct RowError(#[from] ScanError);
 
 /// Columns requested with `--columns` that the export does not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -305,32 +295,64 @@ impl Columns {
     }
 
     /// Append one CSV row per item to `out`, and return it.
+    ///
+    /// Rows are written as the `csv` crate writes records (RFC 4180, `\n` line ends, quotes
+    /// only where needed), straight into `out`: the end-to-end tests compare the two.
     pub fn write_rows(
         &self,
         items: &[RawItem],
         formulas: Formulas,
-        out: Vec<u8>,
+        mut out: Vec<u8>,
     ) -> Result<Vec<u8>, RowError> {
-        let mut w = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(out);
         let mut cells: Vec<Option<Span<'_>>> = vec![None; self.names.len()];
-        let mut fields: Vec<Cow<'_, [u8]>> = Vec::with_capacity(self.names.len());
         for item in items {
             cells.fill(None);
-            let value = json_scan::value(item.as_bytes())?;
-            if value.kind != Kind::Object {
-                return Err(ScanError::new(0, "expected an object").into());
+            // A `RawItem` is one JSON value without surrounding whitespace; walking its members
+            // checks that it is an object.
+            self.tree.fill(item.as_bytes(), &mut cells)?;
+            for (i, cell) in cells.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let field = cell_bytes(*cell, formulas)?;
+                if field.is_empty() && cells.len() == 1 {
+                    // A record of one empty field must not read as an empty line.
+                    out.extend_from_slice(b"\"\"");
+                } else {
+                    push_field(&mut out, &field);
+                }
             }
-            self.tree.fill(value.text, &mut cells)?;
-            fields.clear();
-            for cell in &cells {
-                fields.push(cell_bytes(*cell, formulas)?);
-            }
-            w.write_record(&fields)?;
+            out.push(b'\n');
         }
-        w.into_inner().map_err(|e| RowError::Csv(e.into_error().into()))
+        Ok(out)
     }
+}
+
+/// Bytes that make a CSV field need quotes: the delimiter, the quote and line ends.
+const NEEDS_QUOTES: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b',' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\n' as usize] = true;
+    t[b'\r' as usize] = true;
+    t
+};
+
+/// Append one CSV field: as is, or quoted with its quotes doubled when it needs quotes.
+fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    if !field.iter().any(|&b| NEEDS_QUOTES[b as usize]) {
+        out.extend_from_slice(field);
+        return;
+    }
+    out.reserve(field.len() + 8);
+    out.push(b'"');
+    for (i, part) in field.split(|&b| b == b'"').enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b"\"\"");
+        }
+        out.extend_from_slice(part);
+    }
+    out.push(b'"');
 }
 
 /// One value as the bytes of a CSV cell (before CSV quoting).
@@ -671,6 +693,25 @@ mod tests {
     fn raw_items_give_fallback_columns() {
         let items = raw(&[json!({"b": 1}), json!({"a": {"c": 2}})]);
         assert_eq!(Columns::from_raw_items(&items).names(), ["b", "a.c"]);
+    }
+
+    #[test]
+    fn fields_are_quoted_as_the_csv_crate_quotes_them() {
+        let fields: [&[u8]; 7] = [b"", b"plain", b"a,b", b"say \"hi\"", b"l1\nl2", b"cr\r", b"'x"];
+        let mut expected = csv::WriterBuilder::new().from_writer(Vec::new());
+        expected.write_record(fields).unwrap();
+        let mut ours = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                ours.push(b',');
+            }
+            push_field(&mut ours, f);
+        }
+        ours.push(b'\n');
+        assert_eq!(ours, expected.into_inner().unwrap());
+        // A single empty column is written as "" (not an empty line), as the csv crate does.
+        let one = Columns::from_items([&json!({"n": 1})]);
+        assert_eq!(rows(&one, &[r#"{"n":null}"#, r#"{"n":2}"#], Formulas::Escape), "\"\"\n2\n");
     }
 
     #[test]

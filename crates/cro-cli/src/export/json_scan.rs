@@ -64,13 +64,6 @@ pub struct ScanError {
     what: &'static str,
 }
 
-impl ScanError {
-    /// An error at byte `at` of the value.
-    pub fn new(at: usize, what: &'static str) -> Self {
-        ScanError { at, what }
-    }
-}
-
 fn err<T>(at: usize, what: &'static str) -> Result<T, ScanError> {
     Err(ScanError { at, what })
 }
@@ -185,11 +178,11 @@ pub fn value(b: &[u8]) -> Result<Span<'_>, ScanError> {
     })
 }
 
-/// Call `f` with each member of the object `obj` (its raw key, without quotes and still
-/// escaped, and its value), in the order they appear.
+/// Call `f` with each member of the object `obj` (its key, unescaped, and its value), in the
+/// order they appear.
 pub fn members<'a>(
     obj: &'a [u8],
-    mut f: impl FnMut(&'a [u8], Span<'a>) -> Result<(), ScanError>,
+    mut f: impl FnMut(Cow<'a, [u8]>, Span<'a>) -> Result<(), ScanError>,
 ) -> Result<(), ScanError> {
     if obj.first() != Some(&b'{') {
         return err(0, "expected an object");
@@ -202,8 +195,8 @@ pub fn members<'a>(
         if obj.get(i) != Some(&b'"') {
             return err(i, "expected a key");
         }
-        let key_end = string_end(obj, i)?.0;
-        let key = &obj[i + 1..key_end - 1];
+        let (key_end, key_plain) = string_end(obj, i)?;
+        let key = unescape(&obj[i..key_end], key_plain)?;
         i = skip_ws(obj, key_end);
         if obj.get(i) != Some(&b':') {
             return err(i, "expected ':'");
@@ -240,22 +233,6 @@ pub fn unescape(quoted: &[u8], plain: bool) -> Result<Cow<'_, [u8]>, ScanError> 
     serde_json::from_slice::<String>(quoted)
         .map(|s| Cow::Owned(s.into_bytes()))
         .or_else(|_| err(0, "invalid escape in a string"))
-}
-
-/// An object key as given to [`members`] (without its quotes), unescaped.
-pub fn unescape_key(key: &[u8]) -> Result<Cow<'_, str>, ScanError> {
-    if !key.contains(&b'\\') {
-        return std::str::from_utf8(key)
-            .map(Cow::Borrowed)
-            .or_else(|_| err(0, "invalid UTF-8 in a key"));
-    }
-    let mut quoted = Vec::with_capacity(key.len() + 2);
-    quoted.push(b'"');
-    quoted.extend_from_slice(key);
-    quoted.push(b'"');
-    serde_json::from_slice::<String>(&quoted)
-        .map(Cow::Owned)
-        .or_else(|_| err(0, "invalid escape in a key"))
 }
 
 /// The array or object `span` without whitespace between its tokens (strings untouched).
@@ -300,7 +277,7 @@ mod tests {
         let mut out = Vec::new();
         members(obj.as_bytes(), |k, v| {
             out.push((
-                String::from_utf8(k.to_vec()).unwrap(),
+                String::from_utf8(k.into_owned()).unwrap(),
                 v.kind,
                 String::from_utf8(v.text.to_vec()).unwrap(),
             ));
@@ -335,6 +312,13 @@ mod tests {
         assert_eq!(got[3].2, r#"{"x":[1,{"y":"]"}]}"#);
         assert_eq!(got[4].2, "[ ]");
         assert!(collect("{ }").is_empty());
+    }
+
+    #[test]
+    fn keys_are_unescaped() {
+        let got = collect(r#"{"a\u0062":1,"c":2}"#);
+        assert_eq!(got[0].0, "ab");
+        assert_eq!(got[1].0, "c");
     }
 
     #[test]
