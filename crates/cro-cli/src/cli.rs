@@ -222,7 +222,8 @@ impl ExportOptions {
         let by_name = output.and_then(Format::from_path);
         match (self.format, by_name) {
             (Some(given), Some(named)) if given != named => Err(format!(
-                "--format {} contradicts the output file name {} (which means {}); change                  --format or the file name, or drop --format to use the file name's format",
+                "--format {} contradicts the output file name {} (which means {}); drop --format \
+                 to use the file name's format, or change one of them",
                 given.name(),
                 output.map(|p| p.display().to_string()).unwrap_or_default(),
                 named.name()

@@ -6,8 +6,8 @@
 //! Each test starts its own fake and runs the built binary with a private config directory
 //! and none of the `CRO_*` variables of the environment; every child process has a deadline.
 
-use cro_fake::{FakeConfig, FakeServer, RunningFake};
 use cro_ext::{PagedRequest, PagedVisitor, Paginate, Params};
+use cro_fake::{FakeConfig, FakeServer, RunningFake};
 use futures::TryStreamExt;
 use serde_json::Value;
 use std::io::Read;
@@ -254,7 +254,11 @@ fn the_file_name_picks_the_format_and_a_contradiction_is_refused() {
     let txt = path("c.txt");
     let (args, out) = export(&["-o", &txt, "--format", "csv"]);
     ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), &out);
-    assert!(std::fs::read_to_string(&txt).unwrap().starts_with("id,name,"));
+    assert!(
+        std::fs::read_to_string(&txt)
+            .unwrap()
+            .starts_with("id,name,")
+    );
 
     // A --format that contradicts the extension: exit 2, says so, writes nothing.
     let bad = path("bad.csv");
@@ -303,13 +307,23 @@ fn columns_are_identity_first_then_spec_order() {
             });
         let mut sorted = top.clone();
         sorted.sort_unstable();
-        assert_eq!(top, sorted, "{args:?}: spec order (alphabetical in the spec)");
+        assert_eq!(
+            top, sorted,
+            "{args:?}: spec order (alphabetical in the spec)"
+        );
     }
     // The header depends on the API version, not on the data.
-    let old = header_of(&server, cfg.path(), &["customers", "--api-version", "2019/02/08"]);
+    let old = header_of(
+        &server,
+        cfg.path(),
+        &["customers", "--api-version", "2019/02/08"],
+    );
     assert_eq!(old[..2], ["customer_id", "name"]);
     let new = header_of(&server, cfg.path(), &["customers"]);
-    assert_eq!(new, header_of(&server, cfg.path(), &["customers", "--name", "no such"]));
+    assert_eq!(
+        new,
+        header_of(&server, cfg.path(), &["customers", "--name", "no such"])
+    );
 }
 
 #[test]
@@ -317,7 +331,15 @@ fn every_nested_object_is_flattened_and_arrays_are_json_cells() {
     let server = Server::start();
     let cfg = tempdir();
     let loc = server.location();
-    let args = ["export", "jobs", "--location", &loc, "--format", "csv", "-q"];
+    let args = [
+        "export",
+        "jobs",
+        "--location",
+        &loc,
+        "--format",
+        "csv",
+        "-q",
+    ];
     let (header, rows) = parse_csv(&ok(&args, &run(server.cro(cfg.path(), "Admin"), &args)));
     let args = ["export", "jobs", "--location", &loc, "-q"];
     let jobs = ndjson(&ok(&args, &run(server.cro(cfg.path(), "Admin"), &args)));
@@ -338,7 +360,10 @@ fn every_nested_object_is_flattened_and_arrays_are_json_cells() {
         if job["customer"].is_object() {
             seen_customer = true;
             assert_eq!(row[col("customer.id")], job["customer"]["id"].to_string());
-            assert_eq!(row[col("customer.name")], job["customer"]["name"].as_str().unwrap());
+            assert_eq!(
+                row[col("customer.name")],
+                job["customer"]["name"].as_str().unwrap()
+            );
             let addresses: Value = serde_json::from_str(&row[col("customer.addresses")]).unwrap();
             assert_eq!(addresses, job["customer"]["addresses"]);
         }
@@ -349,7 +374,10 @@ fn every_nested_object_is_flattened_and_arrays_are_json_cells() {
         let materials: Value = serde_json::from_str(&row[col("materials")]).unwrap();
         assert_eq!(materials, job["materials"]);
     }
-    assert!(seen_customer && seen_asset, "the demo has jobs with a customer and an asset");
+    assert!(
+        seen_customer && seen_asset,
+        "the demo has jobs with a customer and an asset"
+    );
 }
 
 #[test]
@@ -358,7 +386,14 @@ fn columns_flag_selects_and_orders_and_explains_unknown_names() {
     let cfg = tempdir();
     let loc = server.location();
     let args = [
-        "export", "jobs", "--location", &loc, "--format", "csv", "-q", "--columns",
+        "export",
+        "jobs",
+        "--location",
+        &loc,
+        "--format",
+        "csv",
+        "-q",
+        "--columns",
         "customer.name,id,type",
     ];
     let (header, rows) = parse_csv(&ok(&args, &run(server.cro(cfg.path(), "Admin"), &args)));
@@ -374,18 +409,34 @@ fn columns_flag_selects_and_orders_and_explains_unknown_names() {
     let dir = tempdir();
     let file = dir.path().join("j.csv");
     let args = [
-        "export", "jobs", "--location", &loc, "-q", "--columns", "id,asset", "-o",
+        "export",
+        "jobs",
+        "--location",
+        &loc,
+        "-q",
+        "--columns",
+        "id,asset",
+        "-o",
         file.to_str().unwrap(),
     ];
     ok(&args, &run(server.cro(cfg.path(), "Admin"), &args));
     let (header, _) = parse_csv(&std::fs::read_to_string(&file).unwrap());
     assert_eq!(header[0], "id");
-    assert!(header[1..].iter().all(|h| h.starts_with("asset.")), "{header:?}");
+    assert!(
+        header[1..].iter().all(|h| h.starts_with("asset.")),
+        "{header:?}"
+    );
 
     // Unknown column: exit 2, names it, suggests close matches, writes nothing.
     let bad = dir.path().join("bad.csv");
     let args = [
-        "export", "jobs", "--location", &loc, "--columns", "id,custmer.name", "-o",
+        "export",
+        "jobs",
+        "--location",
+        &loc,
+        "--columns",
+        "id,custmer.name",
+        "-o",
         bad.to_str().unwrap(),
     ];
     let err = usage_error(&args, &run(server.cro(cfg.path(), "Admin"), &args));
@@ -427,7 +478,10 @@ fn formula_cells_are_escaped_and_numbers_never_are() {
             .post(url)
             .bearer_auth(token)
             .header("x-tenant-id", tenant)
-            .header("x-api-version", *cro_api::meta::API_VERSIONS.last().unwrap())
+            .header(
+                "x-api-version",
+                *cro_api::meta::API_VERSIONS.last().unwrap(),
+            )
             .json(&body)
             .send()
             .await
@@ -444,7 +498,12 @@ fn formula_cells_are_escaped_and_numbers_never_are() {
         let (header, rows) = parse_csv(&text);
         assert_eq!(rows.len(), 1, "{text}");
         let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].clone();
-        (cell("name"), cell("note"), cell("reference_number"), cell("sales_rep"))
+        (
+            cell("name"),
+            cell("note"),
+            cell("reference_number"),
+            cell("sales_rep"),
+        )
     };
     let (name, note, reference, rep) = export(&[]);
     assert_eq!(name, "'=HYPERLINK(\"http://evil.example\",\"x\")");
@@ -453,15 +512,31 @@ fn formula_cells_are_escaped_and_numbers_never_are() {
     assert_eq!(rep, "'@rep");
     let (name, note, reference, rep) = export(&["--csv-formulas", "raw"]);
     assert_eq!(name, "=HYPERLINK(\"http://evil.example\",\"x\")");
-    assert_eq!((note.as_str(), reference.as_str(), rep.as_str()), ("+1 call back", "-42", "@rep"));
+    assert_eq!(
+        (note.as_str(), reference.as_str(), rep.as_str()),
+        ("+1 call back", "-42", "@rep")
+    );
 
     // Negative numbers (JSON numbers) are never prefixed: the locations' longitudes.
     let args = ["export", "locations", "--format", "csv", "-q"];
     let (header, rows) = parse_csv(&ok(&args, &run(server.cro(cfg.path(), "Admin"), &args)));
-    let lon = header.iter().position(|h| h == "address.longitude").expect("address.longitude");
-    let negative: Vec<&String> = rows.iter().map(|r| &r[lon]).filter(|c| c.starts_with('-')).collect();
-    assert!(!negative.is_empty(), "the demo's locations are west of Greenwich");
-    assert!(negative.iter().all(|c| c.parse::<f64>().is_ok()), "{negative:?}");
+    let lon = header
+        .iter()
+        .position(|h| h == "address.longitude")
+        .expect("address.longitude");
+    let negative: Vec<&String> = rows
+        .iter()
+        .map(|r| &r[lon])
+        .filter(|c| c.starts_with('-'))
+        .collect();
+    assert!(
+        !negative.is_empty(),
+        "the demo's locations are west of Greenwich"
+    );
+    assert!(
+        negative.iter().all(|c| c.parse::<f64>().is_ok()),
+        "{negative:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -589,8 +664,16 @@ fn raw_csv_equals_the_typed_reference_for_every_list() {
                 params.insert(param.to_string(), value);
             }
             args.extend(
-                ["--format", "csv", "--page-size", "37", "-q", "--api-version", version]
-                    .map(String::from),
+                [
+                    "--format",
+                    "csv",
+                    "--page-size",
+                    "37",
+                    "-q",
+                    "--api-version",
+                    version,
+                ]
+                .map(String::from),
             );
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             // The first role allowed to call the operation.
@@ -632,4 +715,58 @@ fn raw_csv_equals_the_typed_reference_for_every_list() {
     }
     assert_eq!(compared, 2 * ops.len());
     assert!(rows_compared > 1000, "{rows_compared} rows compared");
+}
+
+/// The README's sample header lines (its export section) match what `cro` writes: the first
+/// columns and every column shown, in order, and the column count where it is given.
+#[test]
+fn readme_sample_headers_are_true() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let start = readme
+        .find("Sample header lines")
+        .expect("the README's sample headers");
+    let block = &readme[start..];
+    let block = &block[block.find("```text\n").expect("a text block") + 8..];
+    let block = &block[..block.find("```").expect("end of the block")];
+    let server = Server::start();
+    let cfg = tempdir();
+    let loc = server.location();
+    let mut checked = 0;
+    for line in block.lines() {
+        let (resource, rest) = line.split_once(' ').expect("resource then header");
+        let rest = rest.trim();
+        let (shown, count) = match rest.split_once("   (") {
+            Some((h, c)) => (h, c.trim_end_matches(" columns)").parse::<usize>().ok()),
+            None => (rest, None),
+        };
+        let mut args = vec![resource];
+        if resource != "customers" && resource != "locations" {
+            args.extend(["--location", loc.as_str()]);
+        }
+        let header = header_of(&server, cfg.path(), &args);
+        let shown: Vec<&str> = shown.split(',').collect();
+        if !shown.contains(&"...") {
+            assert_eq!(header, shown, "{resource}");
+        }
+        assert_eq!(header[0], shown[0], "{resource}");
+        let mut at = 0;
+        for col in shown.iter().filter(|c| **c != "...") {
+            at += header[at..]
+                .iter()
+                .position(|h| h == col)
+                .unwrap_or_else(|| {
+                    panic!("{resource}: {col} missing or out of order in {header:?}")
+                })
+                + 1;
+        }
+        if let Some(n) = count {
+            assert_eq!(header.len(), n, "{resource}");
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked, 6,
+        "customers, jobs, locations, trucks, drivers, assets"
+    );
 }

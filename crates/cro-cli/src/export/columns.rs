@@ -101,7 +101,9 @@ impl Node {
         if rest.is_empty() {
             slot.leaf = Some(column);
         } else {
-            slot.child.get_or_insert_with(Node::default).insert(rest, column);
+            slot.child
+                .get_or_insert_with(Node::default)
+                .insert(rest, column);
         }
     }
 
@@ -154,7 +156,10 @@ impl std::fmt::Display for UnknownColumn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "--columns: there is no column `{}`", self.name)?;
         if self.close.is_empty() {
-            write!(f, " (run the export without --columns to see every column in its header)")
+            write!(
+                f,
+                " (run the export without --columns to see every column in its header)"
+            )
         } else {
             let close: Vec<String> = self.close.iter().map(|c| format!("`{c}`")).collect();
             write!(f, "; did you mean {}?", close.join(", "))
@@ -477,7 +482,10 @@ fn in_version(prop: &Yaml, version: &str) -> bool {
 /// The properties of the object `shapes` (the union of their properties, in spec order) that
 /// exist in `version`, identity first: `id` (or, in versions before a rename to `id`, the
 /// field that was renamed), then `name`, then the rest in spec order.
-fn ordered_properties<'a>(shapes: &[(&'a Yaml, Option<String>)], version: &str) -> Vec<(&'a str, &'a Yaml)> {
+fn ordered_properties<'a>(
+    shapes: &[(&'a Yaml, Option<String>)],
+    version: &str,
+) -> Vec<(&'a str, &'a Yaml)> {
     // The union of the shapes' properties that exist in `version` (a key may be absent from
     // one shape in this version and present in another).
     let mut all: Vec<(&'a str, &'a Yaml)> = Vec::new();
@@ -566,7 +574,10 @@ mod tests {
     #[test]
     fn identity_comes_first_then_spec_order() {
         let cols = Columns::from_schema("DispatchCustomerLocationModel", "2023/04/19").unwrap();
-        assert_eq!(cols.names()[..4], ["id", "name", "account_number_1", "account_number_2"]);
+        assert_eq!(
+            cols.names()[..4],
+            ["id", "name", "account_number_1", "account_number_2"]
+        );
         assert!(!cols.names().contains(&"customer_id".to_string()));
         // Before the rename, the old name of `id` leads.
         let old = Columns::from_schema("DispatchCustomerLocationModel", "2019/02/08").unwrap();
@@ -583,8 +594,13 @@ mod tests {
         let names = cols.names();
         assert_eq!(names[0], "id");
         for object in ["asset", "customer"] {
-            assert!(!names.contains(&object.to_string()), "{object} is flattened");
-            let first = names.iter().position(|n| n.starts_with(&format!("{object}.")));
+            assert!(
+                !names.contains(&object.to_string()),
+                "{object} is flattened"
+            );
+            let first = names
+                .iter()
+                .position(|n| n.starts_with(&format!("{object}.")));
             let first = first.unwrap_or_else(|| panic!("{object}.* columns: {names:?}"));
             // Identity first inside nested objects, too.
             assert_eq!(names[first], format!("{object}.id"));
@@ -626,10 +642,16 @@ mod tests {
         let cols = Columns::from_items([&json!({"n": 1, "s": "x"})]);
         let out = rows(
             &cols,
-            &[r#"{"n":99999999999999999999999,"s":"a\"b\u00e9"}"#, r#"{"n":-1.50e3,"s":"c,d"}"#],
+            &[
+                r#"{"n":99999999999999999999999,"s":"a\"b\u00e9"}"#,
+                r#"{"n":-1.50e3,"s":"c,d"}"#,
+            ],
             Formulas::Escape,
         );
-        assert_eq!(out, "99999999999999999999999,\"a\"\"bé\"\n-1.50e3,\"c,d\"\n");
+        assert_eq!(
+            out,
+            "99999999999999999999999,\"a\"\"bé\"\n-1.50e3,\"c,d\"\n"
+        );
     }
 
     #[test]
@@ -657,9 +679,15 @@ mod tests {
             .collect();
         assert_eq!(cells[0], ("-3".into(), "'=HYPERLINK(\"http://x\")".into()));
         let strings: Vec<&str> = cells.iter().map(|c| c.1.as_str()).collect();
-        assert_eq!(strings[1..], ["'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "a=b"]);
+        assert_eq!(
+            strings[1..],
+            ["'+1", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "a=b"]
+        );
         let out = rows(&cols, &items, Formulas::Raw);
-        assert!(out.starts_with("-3,\"=HYPERLINK(\"\"http://x\"\")\"\n1,+1\n"), "{out}");
+        assert!(
+            out.starts_with("-3,\"=HYPERLINK(\"\"http://x\"\")\"\n1,+1\n"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -673,10 +701,15 @@ mod tests {
         let asset = cols.select(&["asset".into()]).unwrap();
         assert!(asset.names().len() > 1);
         assert!(asset.names().iter().all(|n| n.starts_with("asset.")));
-        let err = cols.select(&["id".into(), "custmer.name".into()]).unwrap_err();
+        let err = cols
+            .select(&["id".into(), "custmer.name".into()])
+            .unwrap_err();
         assert_eq!(err.name, "custmer.name");
         assert_eq!(err.close[0], "customer.name");
-        assert!(err.to_string().contains("did you mean `customer.name`"), "{err}");
+        assert!(
+            err.to_string().contains("did you mean `customer.name`"),
+            "{err}"
+        );
         let err = cols.select(&["zzzzzzzz".into()]).unwrap_err();
         assert!(err.close.is_empty());
         assert!(cols.select(&[String::new()]).is_err());
@@ -697,7 +730,15 @@ mod tests {
 
     #[test]
     fn fields_are_quoted_as_the_csv_crate_quotes_them() {
-        let fields: [&[u8]; 7] = [b"", b"plain", b"a,b", b"say \"hi\"", b"l1\nl2", b"cr\r", b"'x"];
+        let fields: [&[u8]; 7] = [
+            b"",
+            b"plain",
+            b"a,b",
+            b"say \"hi\"",
+            b"l1\nl2",
+            b"cr\r",
+            b"'x",
+        ];
         let mut expected = csv::WriterBuilder::new().from_writer(Vec::new());
         expected.write_record(fields).unwrap();
         let mut ours = Vec::new();
@@ -711,14 +752,20 @@ mod tests {
         assert_eq!(ours, expected.into_inner().unwrap());
         // A single empty column is written as "" (not an empty line), as the csv crate does.
         let one = Columns::from_items([&json!({"n": 1})]);
-        assert_eq!(rows(&one, &[r#"{"n":null}"#, r#"{"n":2}"#], Formulas::Escape), "\"\"\n2\n");
+        assert_eq!(
+            rows(&one, &[r#"{"n":null}"#, r#"{"n":2}"#], Formulas::Escape),
+            "\"\"\n2\n"
+        );
     }
 
     #[test]
     fn non_objects_are_row_errors() {
         let cols = Columns::from_items([&json!({"n": 1})]);
         let items = raw(&[json!([1])]);
-        assert!(cols.write_rows(&items, Formulas::Escape, Vec::new()).is_err());
+        assert!(
+            cols.write_rows(&items, Formulas::Escape, Vec::new())
+                .is_err()
+        );
     }
 
     #[test]

@@ -165,6 +165,7 @@ fn container_end(b: &[u8], i: usize) -> Result<(usize, bool), ScanError> {
 }
 
 /// The value that makes up all of `b` (surrounding whitespace allowed).
+#[cfg(test)]
 pub fn value(b: &[u8]) -> Result<Span<'_>, ScanError> {
     let start = skip_ws(b, 0);
     let (kind, end, plain) = value_at(b, start)?;
@@ -361,7 +362,10 @@ mod tests {
         let text = "\"plain é\"".as_bytes();
         let span = value(text).unwrap();
         assert!(span.plain);
-        assert_eq!(unescape(text, true).unwrap(), Cow::Borrowed("plain é".as_bytes()));
+        assert_eq!(
+            unescape(text, true).unwrap(),
+            Cow::Borrowed("plain é".as_bytes())
+        );
         let text = br#""a\nb\u00e9\"""#;
         assert!(!value(text).unwrap().plain);
         assert_eq!(&*unescape(text, false).unwrap(), "a\nb\u{e9}\"".as_bytes());

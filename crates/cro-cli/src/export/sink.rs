@@ -102,7 +102,6 @@ impl Encoder {
         self
     }
 
-
     /// The CSV columns, once known.
     pub fn columns(&self) -> Option<&Columns> {
         self.columns.get()
@@ -137,9 +136,7 @@ impl Encoder {
                 }
             }
             Format::Csv => {
-                let columns = self
-                    .columns
-                    .get_or_init(|| Columns::from_raw_items(items));
+                let columns = self.columns.get_or_init(|| Columns::from_raw_items(items));
                 bytes = columns
                     .write_rows(items, self.formulas, bytes)
                     .map_err(|e| self.err(e))?;
@@ -338,7 +335,10 @@ mod tests {
     fn csv_formulas_are_escaped_by_default() {
         let page = vec![json!({"id": -1, "name": "=1+2"})];
         let cols = || Some(Columns::from_items([&json!({"id": 1, "name": "x"})]));
-        assert_eq!(run(Format::Csv, &[page.clone()], cols()), "id,name\n-1,'=1+2\n");
+        assert_eq!(
+            run(Format::Csv, &[page.clone()], cols()),
+            "id,name\n-1,'=1+2\n"
+        );
         let enc = Encoder::new(Format::Csv, cols()).with_formulas(Formulas::Raw);
         let chunk = enc.encode_raw(&raw(&page)).unwrap();
         assert_eq!(chunk.bytes, b"-1,=1+2\n");
@@ -349,8 +349,14 @@ mod tests {
         use std::path::Path;
         assert_eq!(Format::from_path(Path::new("a/x.CSV")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("x.json")), Some(Format::Json));
-        assert_eq!(Format::from_path(Path::new("x.ndjson")), Some(Format::Ndjson));
-        assert_eq!(Format::from_path(Path::new("x.jsonl")), Some(Format::Ndjson));
+        assert_eq!(
+            Format::from_path(Path::new("x.ndjson")),
+            Some(Format::Ndjson)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("x.jsonl")),
+            Some(Format::Ndjson)
+        );
         assert_eq!(Format::from_path(Path::new("x.txt")), None);
         assert_eq!(Format::from_path(Path::new("csv")), None);
     }
