@@ -504,25 +504,25 @@ fn ordered_properties<'a>(
             }
         }
     }
-    // `id_since`: the version in which a field was renamed to `id`, if one was.
-    let rank = |key: &str, prop: &Yaml| -> usize {
-        if key == IDENTITY[0] {
-            0
-        } else if id_since.is_some()
+    // `id_since` is the version in which a field was renamed to `id`, if one was: that field
+    // (`customer_id`) is the identity in older versions.
+    let renamed_to_id = |key: &str, prop: &Yaml| {
+        id_since.is_some()
             && prop.get("x-cro-removed-in").and_then(Yaml::as_str) == id_since
             && key.ends_with("_id")
-        {
-            0 // `customer_id` before it became `id`
+    };
+    let rank = |key: &str, prop: &Yaml| -> usize {
+        if key == IDENTITY[0] || renamed_to_id(key, prop) {
+            0
         } else if key == IDENTITY[1] {
             1
         } else {
             2
         }
     };
-    let mut kept = all;
     // A stable sort keeps the spec order within each rank.
-    kept.sort_by_key(|(k, p)| rank(k, p));
-    kept
+    all.sort_by_key(|(k, p)| rank(k, p));
+    all
 }
 
 fn expand(

@@ -336,7 +336,7 @@ mod tests {
         let page = vec![json!({"id": -1, "name": "=1+2"})];
         let cols = || Some(Columns::from_items([&json!({"id": 1, "name": "x"})]));
         assert_eq!(
-            run(Format::Csv, &[page.clone()], cols()),
+            run(Format::Csv, std::slice::from_ref(&page), cols()),
             "id,name\n-1,'=1+2\n"
         );
         let enc = Encoder::new(Format::Csv, cols()).with_formulas(Formulas::Raw);
