@@ -107,8 +107,8 @@ impl PagedVisitor for Probe {
 /// Walk `request` through the paginator, encoding its pages with `encode` on a thread beside
 /// the walk and sending the chunks to `out`; then check that the list was read completely.
 ///
-/// Shared by the typed walk (CSV, [`Walk`]) and the pass-through walk (NDJSON and JSON,
-/// [`RawListRequest`]), so both have the same concurrency, drift and completeness rules.
+/// Generic over the request so that any paged request (today the [`RawListRequest`] of every
+/// format) gets the same concurrency, drift and completeness rules.
 fn walk_request<R: PagedRequest>(
     request: R,
     ctx: &WalkCtx<'_>,
