@@ -1,7 +1,7 @@
 //! CSV columns: which columns an export has, in which order, and how one JSON item becomes
 //! one CSV row.
 //!
-//! Rules (also printed by `cro export --help`):
+//! Rules (summarised in `cro export --help` and the README):
 //! - identity first: `id`, then `name` where the model has them, then the model's other
 //!   fields in the order of their properties in `spec/openapi.yaml` (which lists them as the
 //!   API's reference docs do); the same rule applies inside every nested object;
@@ -21,7 +21,9 @@
 //! without the fields that the API version in use does not have (`x-cro-since` /
 //! `x-cro-removed-in`), so the header is the same for every run against one API version,
 //! whatever the data. Only if a model is missing from the spec are the columns taken from the
-//! first page's items (the union of their flattened keys, sorted).
+//! first page's items (the union of their flattened keys, sorted). The order is read from the
+//! embedded spec rather than from the generated metadata because the spec already keeps the
+//! property order: no codegen change and no extra `x-cro-column-order` list to maintain.
 //!
 //! Rows are built from the server's JSON text ([`cro_ext::RawItem`]) with
 //! [`super::json_scan`]: each item is walked once, its values located against a key tree
