@@ -6,6 +6,7 @@
 //! always match the generated metadata.
 
 use crate::exit::EXIT_CODES_HELP;
+use crate::export::columns::Formulas;
 use crate::export::sink::Format;
 use crate::resources::{self, Resource, flag_for_path_param, value_name};
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, Parser, Subcommand};
@@ -176,9 +177,10 @@ pub struct LoginArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = "Output")]
 pub struct ExportOptions {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
-    pub format: Format,
+    /// Output format [default: from the --output file name (.csv, .json, .ndjson, .jsonl),
+    /// else ndjson].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write to FILE (atomically: a temporary file renamed at the end; a failed export leaves
     /// no partial file and never replaces an existing one). Default: stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -203,6 +205,36 @@ pub struct ExportOptions {
     /// No progress bar and no summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// CSV: only these columns, in this order (comma-separated header names, e.g.
+    /// `id,name,customer.name`; a nested object's name stands for all its columns).
+    #[arg(long, value_name = "A,B,C.D", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// CSV: `escape` prefixes string cells starting with =, +, -, @, tab or CR with ' so that
+    /// spreadsheets do not run them as formulas; `raw` writes them as received. Numbers are
+    /// never changed.
+    #[arg(long, value_enum, value_name = "MODE", default_value_t = Formulas::Escape)]
+    pub csv_formulas: Formulas,
+}
+
+impl ExportOptions {
+    /// The output format: `--format`, else the one the `--output` file name asks for, else
+    /// NDJSON. A `--format` that contradicts the file name is an error (the message says so).
+    pub fn resolved_format(&self) -> Result<Format, String> {
+        let output = self.output.as_deref();
+        let by_name = output.and_then(Format::from_path);
+        match (self.format, by_name) {
+            (Some(given), Some(named)) if given != named => Err(format!(
+                "--format {} contradicts the output file name {} (which means {}); drop --format \
+                 to use the file name's format, or change one of them",
+                given.name(),
+                output.map(|p| p.display().to_string()).unwrap_or_default(),
+                named.name()
+            )),
+            (Some(given), _) => Ok(given),
+            (None, Some(named)) => Ok(named),
+            (None, None) => Ok(Format::Ndjson),
+        }
+    }
 }
 
 const EXPORT_LONG_ABOUT: &str = "\
@@ -541,7 +573,8 @@ mod tests {
         assert!(matches!(cli.command, Cmd::Export));
         let req = export_request(m.subcommand_matches("export").unwrap()).unwrap();
         assert_eq!(req.resource.name, "customers");
-        assert_eq!(req.options.format, Format::Csv);
+        assert_eq!(req.options.format, Some(Format::Csv));
+        assert_eq!(req.options.resolved_format(), Ok(Format::Csv));
         assert_eq!(
             req.options.output.as_deref(),
             Some(std::path::Path::new("x.csv"))
@@ -555,6 +588,27 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         let err = parse_from(["cro", "export", "no-such-resource"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn format_comes_from_the_file_name_unless_given() {
+        let format = |args: &[&str]| {
+            let mut all = vec!["cro", "export", "customers"];
+            all.extend_from_slice(args);
+            let (_, m) = parse_from(all).unwrap();
+            let req = export_request(m.subcommand_matches("export").unwrap()).unwrap();
+            req.options.resolved_format()
+        };
+        assert_eq!(format(&[]), Ok(Format::Ndjson));
+        assert_eq!(format(&["-o", "x.csv"]), Ok(Format::Csv));
+        assert_eq!(format(&["-o", "x.jsonl"]), Ok(Format::Ndjson));
+        assert_eq!(format(&["-o", "x.json"]), Ok(Format::Json));
+        assert_eq!(format(&["-o", "x.txt"]), Ok(Format::Ndjson));
+        assert_eq!(format(&["-o", "x.txt", "--format", "csv"]), Ok(Format::Csv));
+        assert_eq!(format(&["-o", "x.csv", "--format", "csv"]), Ok(Format::Csv));
+        let err = format(&["-o", "x.csv", "--format", "ndjson"]).unwrap_err();
+        assert!(err.contains("--format ndjson contradicts"), "{err}");
+        assert!(err.contains("x.csv"), "{err}");
     }
 
     #[test]

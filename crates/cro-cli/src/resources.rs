@@ -40,6 +40,8 @@ pub const RESERVED_FLAGS: &[&str] = &[
     "location-concurrency",
     "allow-drift",
     "quiet",
+    "columns",
+    "csv-formulas",
     "help",
     "profile",
     "base-url",

@@ -547,7 +547,8 @@ fn failed_export_leaves_no_file_and_keeps_the_old_one() {
     });
     let cfg = tempdir();
     let out = tempdir();
-    let file = out.path().join("customers.ndjson");
+    // No format extension: the loop below writes every format to the same file.
+    let file = out.path().join("customers.export");
 
     // No file before: none after.
     let run = Cro::against(&server, cfg.path()).run(&[
@@ -586,7 +587,7 @@ fn failed_export_leaves_no_file_and_keeps_the_old_one() {
             std::fs::read_to_string(&file).unwrap(),
             "previous good export\n"
         );
-        assert_eq!(dir_entries(out.path()), ["customers.ndjson"]);
+        assert_eq!(dir_entries(out.path()), ["customers.export"]);
     }
 }
 

@@ -1,6 +1,6 @@
-//! `cro export <resource>`: metadata lookup → request (`cro_ext::RawListRequest` for NDJSON
-//! and JSON, the typed request from `cro_ext::with_paged_request` for CSV) → paginator →
-//! encoder → writer, with no per-endpoint code.
+//! `cro export <resource>`: metadata lookup → request (`cro_ext::RawListRequest`, whose items
+//! are the server's JSON, for every format) → paginator → encoder → writer, with no
+//! per-endpoint code.
 //!
 //! Threads and memory: each list walk runs on its own thread, which drives the paginator
 //! (concurrent page prefetch, in page order) on the shared tokio runtime and hands each page
@@ -15,6 +15,7 @@
 
 pub mod columns;
 pub mod fanout;
+pub mod json_scan;
 pub mod output;
 pub mod progress;
 pub mod sink;
@@ -103,27 +104,11 @@ impl PagedVisitor for Probe {
     fn visit<R: PagedRequest>(self, _request: R) {}
 }
 
-/// One typed list walk (CSV), streaming its pages to the writer.
-pub struct Walk<'a> {
-    /// Shared settings.
-    pub ctx: &'a WalkCtx<'a>,
-    /// Where encoded chunks go.
-    pub out: SyncSender<Chunk>,
-}
-
-impl PagedVisitor for Walk<'_> {
-    type Output = CliResult<WalkOutcome>;
-
-    fn visit<R: PagedRequest>(self, request: R) -> CliResult<WalkOutcome> {
-        walk_request(request, self.ctx, self.out, Encoder::encode::<R::Item>)
-    }
-}
-
 /// Walk `request` through the paginator, encoding its pages with `encode` on a thread beside
 /// the walk and sending the chunks to `out`; then check that the list was read completely.
 ///
-/// Shared by the typed walk (CSV, [`Walk`]) and the pass-through walk (NDJSON and JSON,
-/// [`RawListRequest`]), so both have the same concurrency, drift and completeness rules.
+/// Generic over the request so that any paged request (today the [`RawListRequest`] of every
+/// format) gets the same concurrency, drift and completeness rules.
 fn walk_request<R: PagedRequest>(
     request: R,
     ctx: &WalkCtx<'_>,
@@ -207,10 +192,10 @@ fn walk_request<R: PagedRequest>(
 
 /// Run one walk of `op` with `params`.
 ///
-/// NDJSON and JSON pass each record through as the server sent it ([`RawListRequest`]): no
-/// decode into the typed models and no re-encode, which is most of an export's CPU time, and
-/// nothing the models do not know (new fields, `null`s) is dropped. CSV needs the records'
-/// fields, so it walks the typed request.
+/// Every format reads each record as the server sent it ([`RawListRequest`]): no decode into
+/// the typed models and no re-encode, which was most of an export's CPU time. NDJSON and
+/// JSON copy the records' text, so nothing the models do not know (new fields, `null`s) is
+/// dropped; CSV builds its rows from the same text (see [`columns`]), numbers as written.
 pub fn walk(
     client: &cro_api::Client,
     op: &'static Operation,
@@ -218,13 +203,8 @@ pub fn walk(
     ctx: &WalkCtx<'_>,
     out: SyncSender<Chunk>,
 ) -> CliResult<WalkOutcome> {
-    if ctx.encoder.passes_through() {
-        let request = RawListRequest::new(client, op, params).map_err(|e| errors::param(&e))?;
-        walk_request(request, ctx, out, Encoder::encode_raw)
-    } else {
-        cro_ext::with_paged_request(client, op.id, params, Walk { ctx, out })
-            .map_err(|e| errors::param(&e))?
-    }
+    let request = RawListRequest::new(client, op, params).map_err(|e| errors::param(&e))?;
+    walk_request(request, ctx, out, Encoder::encode_raw)
 }
 
 /// The writer thread: chunks in, file (or stdout) out.
@@ -242,9 +222,46 @@ fn write_all(
     Ok((target, records))
 }
 
+/// The encoder of an export: its format (from `--format` or the file name), and for CSV the
+/// columns (the schema's, or those `--columns` names) and the formula rule.
+fn encoder_for(
+    resource: &crate::resources::Resource,
+    api_version: &str,
+    opts: &crate::cli::ExportOptions,
+) -> CliResult<Encoder> {
+    let format = opts.resolved_format().map_err(CliError::usage)?;
+    if format != Format::Csv {
+        if !opts.columns.is_empty() {
+            return Err(CliError::usage(format!(
+                "--columns only applies to CSV, and this export is {}; add --format csv",
+                format.name()
+            )));
+        }
+        return Ok(Encoder::new(format, None));
+    }
+    let mut columns = Columns::from_schema(resource.item_model, api_version);
+    if !opts.columns.is_empty() {
+        let all = columns.ok_or_else(|| {
+            CliError::usage(format!(
+                "--columns: the columns of {} are not known before the export",
+                resource.name
+            ))
+        })?;
+        columns = Some(all.select(&opts.columns).map_err(|e| {
+            CliError::usage(e.to_string()).detail(format!(
+                "hint: `cro export {} --format csv --columns id,name` picks and orders columns;                  a nested object's name (e.g. `customer`) stands for all its columns",
+                resource.name
+            ))
+        })?);
+    }
+    Ok(Encoder::new(format, columns).with_formulas(opts.csv_formulas))
+}
+
 /// `cro export`.
 pub fn run(env: &ExportEnv<'_>, req: &ExportRequest) -> CliResult<()> {
     let resource = req.resource;
+    // Flags that contradict each other are reported before anything else is checked.
+    let encoder = encoder_for(resource, env.api_version, &req.options)?;
     let given: Vec<&str> = req.path.iter().map(|(p, _)| *p).collect();
     let op = resource
         .select(&given, req.all_locations)
@@ -284,11 +301,6 @@ pub fn run(env: &ExportEnv<'_>, req: &ExportRequest) -> CliResult<()> {
     cro_ext::with_paged_request(env.client, op.id, &probe, Probe).map_err(|e| errors::param(&e))?;
 
     let opts = &req.options;
-    let columns = match opts.format {
-        Format::Csv => Columns::from_schema(resource.item_model, env.api_version),
-        _ => None,
-    };
-    let encoder = Encoder::new(opts.format, columns);
     let target = Target::open(opts.output.as_deref())?;
     let progress = Progress::new(!opts.quiet);
     let cancel = AtomicBool::new(false);

@@ -8,11 +8,14 @@
 //!
 //! - `ndjson`: one JSON object per line, as the server sent it.
 //! - `json`: one JSON array, streamed: `[`, then items separated by `,\n`, then `]`.
-//! - `csv`: a header row, then one row per item; see [`super::columns`] for the flattening.
+//! - `csv`: a header row, then one row per item, built from the item's JSON text; see
+//!   [`super::columns`] for the columns and cells.
+//!
+//! Every format reads the records as the server sent them ([`RawItem`]); none decodes them
+//! into the typed models.
 
-use super::columns::Columns;
+use super::columns::{Columns, Formulas};
 use cro_ext::RawItem;
-use serde::Serialize;
 use std::io::{self, Write};
 use std::sync::{Arc, OnceLock};
 
@@ -25,6 +28,29 @@ pub enum Format {
     Json,
     /// CSV with a header row; nested objects flattened to dotted columns, arrays as JSON cells.
     Csv,
+}
+
+impl Format {
+    /// The format a file name asks for by its extension (`.csv`, `.json`, `.ndjson`,
+    /// `.jsonl`; any case), if any.
+    pub fn from_path(path: &std::path::Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
+        }
+    }
+
+    /// The name of the format as `--format` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Ndjson => "ndjson",
+            Format::Json => "json",
+            Format::Csv => "csv",
+        }
+    }
 }
 
 /// Encoded items of one page.
@@ -43,6 +69,8 @@ pub struct Encoder {
     /// CSV only: the column set, fixed by the schema up front, or by the first page encoded
     /// when the schema is unknown.
     columns: Arc<OnceLock<Columns>>,
+    /// CSV only: what to do with cells that look like formulas.
+    formulas: Formulas,
 }
 
 /// An item could not be encoded.
@@ -54,7 +82,8 @@ pub struct EncodeError {
 }
 
 impl Encoder {
-    /// An encoder for `format`; for CSV, `columns` from the schema when known.
+    /// An encoder for `format`; for CSV, `columns` from the schema when known (else taken from
+    /// the first page), with formula cells escaped.
     pub fn new(format: Format, columns: Option<Columns>) -> Self {
         let cell = OnceLock::new();
         if let Some(c) = columns {
@@ -63,7 +92,14 @@ impl Encoder {
         Encoder {
             format,
             columns: Arc::new(cell),
+            formulas: Formulas::Escape,
         }
+    }
+
+    /// The same encoder with CSV formula cells handled as `formulas` says.
+    pub fn with_formulas(mut self, formulas: Formulas) -> Self {
+        self.formulas = formulas;
+        self
     }
 
     /// The CSV columns, once known.
@@ -78,15 +114,9 @@ impl Encoder {
         }
     }
 
-    /// Whether this format writes records as the server sent them (NDJSON, JSON), so that
-    /// the export can walk [`RawItem`]s and use [`encode_raw`](Encoder::encode_raw).
-    pub fn passes_through(&self) -> bool {
-        matches!(self.format, Format::Ndjson | Format::Json)
-    }
-
-    /// Encode one page of records kept as the server's JSON: a copy of their bytes with the
-    /// format's separators, no serde. (CSV needs fields, so it goes through
-    /// [`encode`](Encoder::encode).)
+    /// Encode one page of records kept as the server's JSON: for NDJSON and JSON a copy of
+    /// their bytes with the format's separators, for CSV one row per record built from the
+    /// JSON text (no serde, no typed models).
     pub fn encode_raw(&self, items: &[RawItem]) -> Result<Chunk, EncodeError> {
         let size: usize = items.iter().map(|i| i.as_bytes().len() + 2).sum();
         let mut bytes = Vec::with_capacity(size);
@@ -105,47 +135,11 @@ impl Encoder {
                     bytes.extend_from_slice(item.as_bytes());
                 }
             }
-            Format::Csv => return self.encode(items),
-        }
-        Ok(Chunk {
-            bytes,
-            records: items.len() as u64,
-        })
-    }
-
-    /// Encode one page.
-    pub fn encode<T: Serialize>(&self, items: &[T]) -> Result<Chunk, EncodeError> {
-        let mut bytes = Vec::with_capacity(items.len() * 512);
-        match self.format {
-            Format::Ndjson => {
-                for item in items {
-                    serde_json::to_writer(&mut bytes, item).map_err(|e| self.err(e))?;
-                    bytes.push(b'\n');
-                }
-            }
-            Format::Json => {
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        bytes.extend_from_slice(b",\n");
-                    }
-                    serde_json::to_writer(&mut bytes, item).map_err(|e| self.err(e))?;
-                }
-            }
             Format::Csv => {
-                let values = items
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()
+                let columns = self.columns.get_or_init(|| Columns::from_raw_items(items));
+                bytes = columns
+                    .write_rows(items, self.formulas, bytes)
                     .map_err(|e| self.err(e))?;
-                let columns = self.columns.get_or_init(|| Columns::from_items(&values));
-                let mut w = csv::WriterBuilder::new()
-                    .has_headers(false)
-                    .from_writer(bytes);
-                for v in &values {
-                    w.write_record(columns.row(v).iter().map(|c| c.as_bytes()))
-                        .map_err(|e| self.err(e))?;
-                }
-                bytes = w.into_inner().map_err(|e| self.err(e.error()))?;
             }
         }
         Ok(Chunk {
@@ -246,11 +240,17 @@ mod tests {
     use super::*;
     use serde_json::{Value, json};
 
+    fn raw(page: &[Value]) -> Vec<RawItem> {
+        page.iter()
+            .map(|v| RawItem::from_json(v.to_string().into_bytes()).unwrap())
+            .collect()
+    }
+
     fn run(format: Format, pages: &[Vec<Value>], columns: Option<Columns>) -> String {
         let enc = Encoder::new(format, columns);
         let mut w = Writer::new(Vec::new(), enc.clone());
         for p in pages {
-            w.write(&enc.encode(p).unwrap()).unwrap();
+            w.write(&enc.encode_raw(&raw(p)).unwrap()).unwrap();
         }
         let (out, n) = w.finish().unwrap();
         assert_eq!(n, pages.iter().map(|p| p.len() as u64).sum::<u64>());
@@ -301,7 +301,6 @@ mod tests {
         let run = |format| {
             let enc = Encoder::new(format, None);
             let mut w = Writer::new(Vec::new(), enc.clone());
-            assert!(enc.passes_through());
             w.write(&enc.encode_raw(&items[..1]).unwrap()).unwrap();
             w.write(&enc.encode_raw(&[]).unwrap()).unwrap();
             w.write(&enc.encode_raw(&items[1..]).unwrap()).unwrap();
@@ -317,7 +316,6 @@ mod tests {
         assert!(json.starts_with("[\n{\"id\":1,\"x\":null,\"new\":1.50},\n{\"id\":2,\n"));
         let v: Vec<Value> = serde_json::from_str(&json).unwrap();
         assert_eq!(v[1]["s"], "a\nb");
-        assert!(!Encoder::new(Format::Csv, None).passes_through());
     }
 
     #[test]
@@ -331,6 +329,36 @@ mod tests {
         assert_eq!(&rows[1][2], "B \"quoted\"");
         assert_eq!(&rows[1][1], "");
         assert_eq!(&rows[2][2], "C\nnewline");
+    }
+
+    #[test]
+    fn csv_formulas_are_escaped_by_default() {
+        let page = vec![json!({"id": -1, "name": "=1+2"})];
+        let cols = || Some(Columns::from_items([&json!({"id": 1, "name": "x"})]));
+        assert_eq!(
+            run(Format::Csv, std::slice::from_ref(&page), cols()),
+            "id,name\n-1,'=1+2\n"
+        );
+        let enc = Encoder::new(Format::Csv, cols()).with_formulas(Formulas::Raw);
+        let chunk = enc.encode_raw(&raw(&page)).unwrap();
+        assert_eq!(chunk.bytes, b"-1,=1+2\n");
+    }
+
+    #[test]
+    fn format_from_the_file_name() {
+        use std::path::Path;
+        assert_eq!(Format::from_path(Path::new("a/x.CSV")), Some(Format::Csv));
+        assert_eq!(Format::from_path(Path::new("x.json")), Some(Format::Json));
+        assert_eq!(
+            Format::from_path(Path::new("x.ndjson")),
+            Some(Format::Ndjson)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("x.jsonl")),
+            Some(Format::Ndjson)
+        );
+        assert_eq!(Format::from_path(Path::new("x.txt")), None);
+        assert_eq!(Format::from_path(Path::new("csv")), None);
     }
 
     #[test]
