@@ -156,7 +156,12 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let span = crate::trace::request_span(operation_id, request.method(), &path, &request_id);
+    let target = match request.url().query() {
+        Some(query) => format!("{}?{query}", request.url().path()),
+        None => request.url().path().to_owned(),
+    };
+    let span =
+        crate::trace::request_span(operation_id, request.method(), &path, &target, &request_id);
     let started = Instant::now();
     let call = Call {
         client,
@@ -295,6 +300,12 @@ impl Call<'_> {
             let sent = Instant::now();
             let may_repeat =
                 replayable && policy.may_retry_transport(&method, TransportFailure::Other);
+            tracing::trace!(
+                target: crate::trace::HEADERS_TARGET,
+                attempt,
+                headers = %crate::trace::redacted_headers(request.headers()),
+                "request headers"
+            );
             let sent_result = match self.client.client.execute(request).await {
                 // A body cut off mid-stream (connection reset, truncated chunk) surfaces only
                 // when the body is read, which progenitor does after `exec` returns, too late
@@ -337,6 +348,12 @@ impl Call<'_> {
                 Attempted::Response(response) => {
                     let status = response.status();
                     tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
+                    tracing::trace!(
+                        target: crate::trace::HEADERS_TARGET,
+                        attempt,
+                        headers = %crate::trace::redacted_headers(response.headers()),
+                        "response headers"
+                    );
                     if status == StatusCode::UNAUTHORIZED
                         && auth_repeats == 0
                         && replayable

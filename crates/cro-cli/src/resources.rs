@@ -40,6 +40,7 @@ pub const RESERVED_FLAGS: &[&str] = &[
     "location-concurrency",
     "allow-drift",
     "quiet",
+    "verbose",
     "help",
     "profile",
     "base-url",
