@@ -122,7 +122,7 @@ pub enum Cmd {
   cro roles --json    the same as one JSON object")]
     Roles(RolesArgs),
     /// Log in with OAuth, show or remove stored credentials.
-    #[command(subcommand, after_help = AUTH_EXAMPLES)]
+    #[command(subcommand)]
     Auth(AuthCmd),
     /// Run the fake CRO server standalone (same flags and startup line as `cro-fake`).
     Fake(crate::demo::FakeCmdArgs),
@@ -144,9 +144,9 @@ pub struct CompletionArgs {
 }
 
 const AUTH_EXAMPLES: &str = "Examples:
-  CRO_CLIENT_SECRET=... cro auth login --profile prod   log in (prints the URL to open)
-  cro auth status                                     profile, base URL, tenant, token expiry
-  cro auth logout --profile prod                      forget the stored tokens";
+  cro auth login --profile prod         log in (prints the URL to open; CRO_CLIENT_SECRET)
+  cro auth status                       profile, base URL, tenant, token expiry
+  cro auth logout --profile prod        forget the stored tokens";
 
 const EXPORT_EXAMPLES: &str = "Examples:
   cro export customers -o customers.csv --format csv     the tenant's customers, as CSV
@@ -190,8 +190,9 @@ pub struct RolesArgs {
 pub enum AuthCmd {
     /// Log in with OAuth (authorization code + PKCE, loopback redirect) and store the tokens.
     #[command(after_help = "Examples:
-  CRO_CLIENT_SECRET=... cro auth login                 the profile's oauth settings from config.toml
-  cro auth login --no-browser --profile prod           print the URL instead of opening a browser
+  cro auth login                               the profile's oauth settings from config.toml
+  cro auth login --no-browser --profile prod   print the URL instead of opening a browser
+  CRO_CLIENT_SECRET=... cro auth login         a confidential client's secret
   cro fake   # then: cro auth login --auth-url ... --token-url ... --client-id ... --base-url ...")]
     Login(LoginArgs),
     /// Show the profile, base URL, tenant and token expiry in effect (never the token).
@@ -321,7 +322,9 @@ pub fn command() -> Command {
                 .subcommand_help_heading("Resources")
                 .subcommands(table.iter().filter(|r| !r.gets.is_empty()).map(get_command))
         })
-        .mut_subcommand("auth", |c| c.disable_help_subcommand(true))
+        .mut_subcommand("auth", |c| {
+            c.disable_help_subcommand(true).after_help(AUTH_EXAMPLES)
+        })
         .mut_subcommand("fake", |c| c.override_help(fake_help()))
 }
 
@@ -498,7 +501,7 @@ fn export_command(r: &Resource) -> Command {
         let mut arg = Arg::new(ALL_LOCATIONS_ID)
             .long("all-locations")
             .action(ArgAction::SetTrue)
-            .help("Export every location (walks list_locations, then each location concurrently)")
+            .help("Export every location (lists the locations, then exports each, concurrently)")
             .help_heading("Scope");
         if r.path_flags
             .iter()

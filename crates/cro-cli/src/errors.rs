@@ -121,7 +121,7 @@ fn api_status(api: &cro_api::ApiError) -> CliError {
 /// not a credentials problem.
 fn auth(a: &cro_api::AuthError) -> CliError {
     let message = a.message();
-    if message.starts_with("token request failed") {
+    if message.contains("token request failed") {
         return CliError::new(
             Exit::Network,
             format!("cannot refresh the access token: {}", clean(message)),
