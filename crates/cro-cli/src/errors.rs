@@ -124,9 +124,12 @@ fn auth(a: &cro_api::AuthError) -> CliError {
     if message.contains("token request failed") {
         return CliError::new(
             Exit::Network,
-            format!("cannot refresh the access token: {}", clean(message)),
+            format!(
+                "cannot refresh the access token: the login provider cannot be reached ({})",
+                clean(short_cause(message))
+            ),
         )
-        .detail("hint: the login provider (token URL) could not be reached; check the network");
+        .detail("hint: check the network, or the token URL stored by `cro auth login`");
     }
     CliError::auth(clean(&a.to_string()))
         .detail("hint: run `cro auth login` again, or set CRO_TOKEN")

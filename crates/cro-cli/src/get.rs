@@ -224,10 +224,10 @@ pub async fn run(client: &cro_api::Client, req: &GetRequest) -> CliResult<()> {
             Ok(body) => found.push(body),
             Err(e) if e.is_not_found() => {
                 eprintln!(
-                    "error: {name} {}: not found{}",
+                    "error: {name} {}: not found (the API answered 404{})",
                     errors::clean(id),
                     e.detail()
-                        .map(|d| format!(" ({})", errors::clean(d)))
+                        .map(|d| format!(": {}", errors::clean(d)))
                         .unwrap_or_default()
                 );
                 missing.push(id);

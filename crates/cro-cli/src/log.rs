@@ -42,7 +42,7 @@ pub fn init(verbosity: u8) -> Result<(), String> {
         ),
         None => None,
     };
-    let lines = (verbosity > 0).then(|| RequestLines {
+    let lines = (verbosity > 0).then_some(RequestLines {
         headers: verbosity > 1,
     });
     tracing_subscriber::registry()
