@@ -156,12 +156,21 @@ async fn execute(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let target = match request.url().query() {
-        Some(query) => format!("{}?{query}", request.url().path()),
-        None => request.url().path().to_owned(),
-    };
-    let span =
-        crate::trace::request_span(operation_id, request.method(), &path, &target, &request_id);
+    let span = crate::trace::request_span(operation_id, request.method(), &path, &request_id);
+    span.in_scope(|| {
+        // Ids and filter values, for tools that show what was sent (`cro -v`); opt-in by
+        // target, so the span itself stays free of them.
+        tracing::debug!(
+            target: crate::trace::TARGET_TARGET,
+            path_and_query = %format_args!(
+                "{}{}{}",
+                request.url().path(),
+                if request.url().query().is_some() { "?" } else { "" },
+                request.url().query().unwrap_or_default()
+            ),
+            "request target"
+        );
+    });
     let started = Instant::now();
     let call = Call {
         client,

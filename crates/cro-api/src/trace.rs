@@ -1,14 +1,16 @@
 //! The `tracing` span around each call.
 //!
 //! One span per call (`cro_api.request`), named fields only, never a header value: the
-//! operation id, method, path **template** (`/locations/{location_id}/customers`), the
-//! request **target** (the path and query actually sent, for `cro -v`; ids and filter
-//! values, never a secret: tokens travel only in headers), request id, and, filled in as the
-//! call progresses, the attempt number, final status, duration and error kind. Attempts and
-//! retries are `debug` and `info` events inside the span.
+//! operation id, method, path **template** (`/locations/{location_id}/customers`, so no ids
+//! or query values end up in the span), request id, and, filled in as the call progresses,
+//! the attempt number, final status, duration and error kind. Attempts and retries are
+//! `debug` and `info` events inside the span.
 //!
-//! At `trace` level each attempt also logs its request and response headers
-//! ([`HEADERS_TARGET`]), with the credentials-bearing ones redacted by [`redacted_headers`].
+//! Two opt-in event targets carry more, for tools that show a user what was sent (`cro -v`):
+//! [`TARGET_TARGET`] (`debug`, once per call) has the path and query actually sent, ids and
+//! filter values included (never a secret: tokens travel only in headers), and
+//! [`HEADERS_TARGET`] (`trace`, per attempt) the request and response headers, with the
+//! credentials-bearing ones redacted by [`redacted_headers`].
 
 use tracing::Span;
 use tracing::field::Empty;
@@ -18,6 +20,8 @@ pub const REQUEST_SPAN: &str = "cro_api.request";
 
 /// Target of the `trace` events that carry request and response headers.
 pub const HEADERS_TARGET: &str = "cro_api::headers";
+/// Target of the `debug` event (field `path_and_query`) with the path and query a call sent.
+pub const TARGET_TARGET: &str = "cro_api::target";
 
 /// Headers whose values are credentials (or may carry them) and are never logged.
 const REDACTED: &[&str] = &[
@@ -54,7 +58,6 @@ pub(crate) fn request_span(
     operation_id: &'static str,
     method: &http::Method,
     path: &str,
-    target: &str,
     request_id: &str,
 ) -> Span {
     tracing::info_span!(
@@ -62,7 +65,6 @@ pub(crate) fn request_span(
         operation_id,
         method = %method,
         path,
-        target,
         request_id,
         attempt = Empty,
         status = Empty,

@@ -1,7 +1,8 @@
 //! `-v/--verbose` and `CRO_LOG` / `RUST_LOG`: what the user sees of the requests sent.
 //!
-//! The client opens one `tracing` span per call (`cro_api.request`, see `cro_api::trace`) and
-//! fills in its target (path and query), attempt, status, duration and request id. At
+//! The client opens one `tracing` span per call (`cro_api.request`, see `cro_api::trace`),
+//! logs the path and query it sent in an event inside it, and fills in the attempt, status,
+//! duration and request id. At
 //! `-v`, [`RequestLines`] prints one line per call when its span closes; at `-vv` it also
 //! prints each attempt's request and response headers, which the client logs with the
 //! credentials already replaced by `<redacted>`. `CRO_LOG` (or else `RUST_LOG`) is an
@@ -86,7 +87,7 @@ impl Visit for CallFields {
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
             "method" => self.method = value.to_owned(),
-            "target" => self.target = value.to_owned(),
+            "path_and_query" => self.target = value.to_owned(),
             "request_id" => self.request_id = value.to_owned(),
             "error" => self.error = Some(value.to_owned()),
             _ => {}
@@ -171,7 +172,15 @@ where
         }
     }
 
-    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        if event.metadata().target() == cro_api::trace::TARGET_TARGET {
+            if let Some(span) = ctx.event_span(event)
+                && let Some(fields) = span.extensions_mut().get_mut::<CallFields>()
+            {
+                event.record(fields);
+            }
+            return;
+        }
         if !self.headers || event.metadata().target() != cro_api::trace::HEADERS_TARGET {
             return;
         }
