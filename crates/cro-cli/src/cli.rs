@@ -94,11 +94,12 @@ pub struct GlobalArgs {
 /// `cro --help`: examples, above the exit codes.
 const TOP_EXAMPLES: &str = "Examples:
   cro --demo export customers --format csv -o customers.csv   try it: nothing to set up
-  cro export customers --all-locations            every customer of every location, as NDJSON
-  cro get customers 17 19                         two records, as JSON
-  cro ops --role driver                           what a role may call
-  cro auth login                                  log in with OAuth (see `cro auth login --help`)
-  cro completion bash                             a completion script for your shell";
+  cro export customers --all-locations       every customer of every location, as NDJSON
+  cro get customers 17 19                    two records, as JSON
+  cro -v export locations                    show each request sent (-vv: headers too)
+  cro ops --role driver                      what a role may call
+  cro auth login                             log in with OAuth (see `cro auth login --help`)
+  cro completion bash                        a completion script for your shell";
 
 /// The commands.
 #[derive(Debug, Subcommand)]

@@ -309,11 +309,19 @@ pub fn param(e: &ParamError) -> CliError {
             value,
             expected,
             reason,
-        } => CliError::usage(format!(
-            "{}: `{}` is not {expected} ({reason})",
-            flag_for(operation, parameter),
-            clean(value)
-        )),
+        } => {
+            let flag = flag_for(operation, parameter);
+            // Some reasons already quote the value: say it once.
+            if reason.contains(value.as_str()) {
+                CliError::usage(format!("{flag}: {}", clean(reason)))
+            } else {
+                CliError::usage(format!(
+                    "{flag}: `{}` is not {expected} ({})",
+                    clean(value),
+                    clean(reason)
+                ))
+            }
+        }
         ParamError::MissingPathParameter {
             operation,
             parameter,

@@ -278,6 +278,11 @@ fn a_bad_filter_value_is_reported_under_its_flag() {
     assert!(err.contains("--created-on-gte"), "{err}");
     assert!(!err.contains("created_on_gte"), "{err}");
     assert!(!err.contains("list_customers"), "{err}");
+    assert_eq!(
+        err.matches("01/02/2024").count(),
+        1,
+        "the value once: {err}"
+    );
 }
 
 #[test]
