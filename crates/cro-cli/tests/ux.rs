@@ -599,3 +599,48 @@ fn summary_uses_thousands_separators_and_singulars() {
         r.stderr()
     );
 }
+
+/// The progress bar, on a terminal (util-linux `script` provides one): a count until the
+/// total is known, then `N/2,500`, never `0/0`.
+#[test]
+fn progress_bar_shows_the_total_once_known() {
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED: progress_bar_shows_the_total_once_known needs `script` (util-linux)");
+        return;
+    }
+    let cfg = tempdir();
+    let cwd = tempdir();
+    let command = format!(
+        "{} --demo export customers --page-size 20 -o c.ndjson",
+        env!("CARGO_BIN_EXE_cro")
+    );
+    let mut cmd = std::process::Command::new("script");
+    for var in [
+        "CRO_API_VERSION",
+        "CRO_TENANT_ID",
+        "CRO_PROFILE",
+        "CRO_LOG",
+        "RUST_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.args(["-qec", &command, "/dev/null"])
+        .env("CRO_CONFIG_DIR", cfg.path())
+        .current_dir(cwd.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let out = common::run_with_timeout(cmd, common::RUN_TIMEOUT);
+    assert!(out.status.success(), "{out:?}");
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("/2,500 records"), "{screen}");
+    assert!(!screen.contains("0/0 "), "{screen}");
+    assert!(
+        screen.contains("exported 2,500 customers (125 pages)"),
+        "{screen}"
+    );
+}
