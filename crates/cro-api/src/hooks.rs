@@ -157,6 +157,20 @@ async fn execute(
         .unwrap_or_default()
         .to_owned();
     let span = crate::trace::request_span(operation_id, request.method(), &path, &request_id);
+    span.in_scope(|| {
+        // Ids and filter values, for tools that show what was sent (`cro -v`); opt-in by
+        // target, so the span itself stays free of them.
+        tracing::debug!(
+            target: crate::trace::TARGET_TARGET,
+            path_and_query = %format_args!(
+                "{}{}{}",
+                request.url().path(),
+                if request.url().query().is_some() { "?" } else { "" },
+                request.url().query().unwrap_or_default()
+            ),
+            "request target"
+        );
+    });
     let started = Instant::now();
     let call = Call {
         client,
@@ -295,6 +309,12 @@ impl Call<'_> {
             let sent = Instant::now();
             let may_repeat =
                 replayable && policy.may_retry_transport(&method, TransportFailure::Other);
+            tracing::trace!(
+                target: crate::trace::HEADERS_TARGET,
+                attempt,
+                headers = %crate::trace::redacted_headers(request.headers()),
+                "request headers"
+            );
             let sent_result = match self.client.client.execute(request).await {
                 // A body cut off mid-stream (connection reset, truncated chunk) surfaces only
                 // when the body is read, which progenitor does after `exec` returns, too late
@@ -337,6 +357,12 @@ impl Call<'_> {
                 Attempted::Response(response) => {
                     let status = response.status();
                     tracing::debug!(attempt, status = status.as_u16(), elapsed_ms, "response");
+                    tracing::trace!(
+                        target: crate::trace::HEADERS_TARGET,
+                        attempt,
+                        headers = %crate::trace::redacted_headers(response.headers()),
+                        "response headers"
+                    );
                     if status == StatusCode::UNAUTHORIZED
                         && auth_repeats == 0
                         && replayable

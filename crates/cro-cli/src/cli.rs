@@ -10,6 +10,7 @@ use crate::export::columns::Formulas;
 use crate::export::sink::Format;
 use crate::resources::{self, Resource, flag_for_path_param, value_name};
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches, Parser, Subcommand};
+use cro_api::meta::Operation;
 use std::path::PathBuf;
 
 /// Arg id prefix of path-parameter flags (`path:location_id`).
@@ -47,8 +48,16 @@ pub struct Cli {
 pub struct GlobalArgs {
     /// Run against an embedded fake CRO server with demo data and credentials (nothing to
     /// configure).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, conflicts_with = "base_url")]
     pub demo: bool,
+    /// Show the requests sent: -v one line per request (method, path and query, status,
+    /// time, attempt, request id), -vv their headers too (credentials redacted). CRO_LOG or
+    /// RUST_LOG take a log filter (e.g. CRO_LOG=cro_api=debug).
+    #[arg(short = 'v', long, global = true, action = ArgAction::Count, help_heading = "Diagnostics")]
+    pub verbose: u8,
+    /// Set by the command (export's `-q`): no demo banner.
+    #[arg(skip)]
+    pub quiet: bool,
     /// Profile of the config file to use [env: CRO_PROFILE].
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
@@ -83,16 +92,36 @@ pub struct GlobalArgs {
     pub attempts: u32,
 }
 
+/// `cro --help`: examples, above the exit codes.
+const TOP_EXAMPLES: &str = "Examples:
+  cro --demo export customers --format csv -o customers.csv   try it: nothing to set up
+  cro export customers --all-locations       every customer of every location, as NDJSON
+  cro get customers 17 19                    two records, as JSON
+  cro -v export locations                    show each request sent (-vv: headers too)
+  cro ops --role driver                      what a role may call
+  cro auth login                             log in with OAuth (see `cro auth login --help`)
+  cro completion bash                        a completion script for your shell";
+
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Cmd {
     /// Export every record of a resource (customers, jobs, ...) as NDJSON, JSON or CSV.
+    #[command(after_help = EXPORT_EXAMPLES)]
     Export,
     /// Get single records by id, as JSON.
+    #[command(after_help = GET_EXAMPLES)]
     Get,
     /// List every API operation with its method, path and allowed roles.
+    #[command(after_help = "Examples:
+  cro ops                       every operation: id, method, path, roles
+  cro ops --role driver         only what the Driver role may call (any case)
+  cro ops --resources           the resources of `cro export` / `cro get` and their operations
+  cro ops --json | jq '.[].id'  as JSON")]
     Ops(OpsArgs),
     /// List the roles and the operations each may call.
+    #[command(after_help = "Examples:
+  cro roles           each role and the operations it may call
+  cro roles --json    the same as one JSON object")]
     Roles(RolesArgs),
     /// Log in with OAuth, show or remove stored credentials.
     #[command(subcommand)]
@@ -101,12 +130,47 @@ pub enum Cmd {
     Fake(crate::demo::FakeCmdArgs),
     /// Mirror the tenant's lists into SQLite (embedded) or PostgreSQL, incrementally.
     Sync(crate::sync::SyncArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:
+  cro completion bash > ~/.local/share/bash-completion/completions/cro
+  cro completion zsh > \"${fpath[1]}/_cro\"
+  cro completion fish > ~/.config/fish/completions/cro.fish
+  cro completion powershell >> $PROFILE")]
+    Completion(CompletionArgs),
 }
+
+/// `cro completion`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+const AUTH_EXAMPLES: &str = "Examples:
+  cro auth login --profile prod         log in (prints the URL to open; CRO_CLIENT_SECRET)
+  cro auth status                       profile, base URL, tenant, token expiry
+  cro auth logout --profile prod        forget the stored tokens";
+
+const EXPORT_EXAMPLES: &str = "Examples:
+  cro export customers -o customers.csv --format csv     the tenant's customers, as CSV
+  cro export customers --location 3                      the customers of location 3
+  cro export jobs --all-locations --completed true       completed jobs of every location
+  cro export addresses --customer 7 --format json        one customer's addresses, as a JSON array
+  cro --demo export customers --created-on-gte 2022-01-01   try it on the embedded fake
+
+`cro export RESOURCE --help` shows the scope and filter flags of one resource.";
+
+const GET_EXAMPLES: &str = "Examples:
+  cro get customers 17                  one customer, as a JSON object
+  cro get customers 17 19 21            several, as a JSON array (missing ids: exit 4)
+  cro get drivers --location 3 12       a record that lives under a location
+  cro --demo get customers 17           try it on the embedded fake";
 
 /// `cro ops`.
 #[derive(Debug, Clone, Args)]
 pub struct OpsArgs {
-    /// Only operations this role may call.
+    /// Only operations this role may call (any case: driver, Driver).
     #[arg(long, value_name = "ROLE")]
     pub role: Option<String>,
     /// Output as JSON (one array) instead of a table.
@@ -129,10 +193,22 @@ pub struct RolesArgs {
 #[derive(Debug, Clone, Subcommand)]
 pub enum AuthCmd {
     /// Log in with OAuth (authorization code + PKCE, loopback redirect) and store the tokens.
+    #[command(after_help = "Examples:
+  cro auth login                               the profile's oauth settings from config.toml
+  cro auth login --no-browser --profile prod   print the URL instead of opening a browser
+  CRO_CLIENT_SECRET=... cro auth login         a confidential client's secret
+  cro fake   # then: cro auth login --auth-url ... --token-url ... --client-id ... --base-url ...")]
     Login(LoginArgs),
     /// Show the profile, base URL, tenant and token expiry in effect (never the token).
+    #[command(after_help = "Examples:
+  cro auth status
+  cro auth status --profile prod
+  cro --demo auth status")]
     Status,
     /// Remove the stored tokens of the profile.
+    #[command(after_help = "Examples:
+  cro auth logout
+  cro auth logout --profile prod")]
     Logout,
 }
 
@@ -263,10 +339,12 @@ and a one-line summary at the end.";
 pub fn command() -> Command {
     let table = resources::table();
     Cli::base_command()
+        .after_help(format!("{TOP_EXAMPLES}\n\n{EXIT_CODES_HELP}"))
         .mut_subcommand("export", |c| {
             c.long_about(EXPORT_LONG_ABOUT)
                 .subcommand_required(true)
                 .arg_required_else_help(true)
+                .disable_help_subcommand(true)
                 .subcommand_value_name("RESOURCE")
                 .subcommand_help_heading("Resources")
                 .subcommands(table.iter().map(export_command))
@@ -274,10 +352,31 @@ pub fn command() -> Command {
         .mut_subcommand("get", |c| {
             c.subcommand_required(true)
                 .arg_required_else_help(true)
+                .disable_help_subcommand(true)
                 .subcommand_value_name("RESOURCE")
                 .subcommand_help_heading("Resources")
                 .subcommands(table.iter().filter(|r| !r.gets.is_empty()).map(get_command))
         })
+        .mut_subcommand("auth", |c| {
+            c.disable_help_subcommand(true).after_help(AUTH_EXAMPLES)
+        })
+        .mut_subcommand("fake", |c| c.override_help(fake_help()))
+}
+
+/// `cro fake --help`: only the fake server's own flags (the connection flags of the other
+/// commands are accepted, as everywhere, but mean nothing to a server).
+fn fake_help() -> String {
+    // The about line after augment_args, which would replace it with FakeArgs' doc comment.
+    let mut fake = crate::demo::FakeCmdArgs::augment_args(
+        Command::new("fake").bin_name("cro fake").after_help(
+                "Examples:
+  cro fake                                  serve on a free port; prints base URL, tokens, OAuth URLs
+  cro fake --port 8080                      a fixed port
+  CRO_BASE_URL=http://127.0.0.1:8080 CRO_TOKEN=... CRO_TENANT_ID=34 cro export customers",
+        ),
+    )
+    .about("Run the fake CRO server standalone (same flags and startup line as `cro-fake`).");
+    fake.render_help().to_string()
 }
 
 impl Cli {
@@ -287,33 +386,111 @@ impl Cli {
     }
 }
 
-/// One line per resource in `cro export --help`: its operations and the flags selecting them.
-fn about(r: &Resource) -> String {
-    let mut parts: Vec<String> = r
-        .ops
-        .iter()
-        .map(|op| {
-            let flags: Vec<String> = op
-                .path_params
-                .iter()
-                .map(|p| format!("--{}", flag_for_path_param(p)))
-                .collect();
-            if flags.is_empty() {
-                op.id.to_string()
-            } else {
-                format!("{} ({})", op.id, flags.join(" "))
-            }
-        })
-        .collect();
-    if r.all_locations {
-        parts.push("--all-locations".into());
+/// What a scope (a list operation's path parameters) selects, in words: `of the tenant`,
+/// `of one location (--location)`.
+fn scope_words(path_params: &[&str]) -> String {
+    if path_params.is_empty() {
+        return "of the tenant".into();
     }
-    parts.join(" | ")
+    let entities: Vec<String> = path_params
+        .iter()
+        .map(|p| resources::entity(p).replace('_', " "))
+        .collect();
+    let flags: Vec<String> = path_params
+        .iter()
+        .map(|p| format!("--{}", flag_for_path_param(p)))
+        .collect();
+    format!("of one {} ({})", entities.join(" of one "), flags.join(" "))
+}
+
+/// What a resource's scopes select, in words, for the resource list of `cro export --help`
+/// (after the resource's name): "of the tenant, of one location (--location), or of all
+/// (--all-locations)". Operation ids are listed by `cro ops --resources` only.
+fn about(r: &Resource) -> String {
+    if r.ops.iter().all(|op| op.path_params.is_empty()) && r.name == "tenants" {
+        return "the tenants your token may access".into();
+    }
+    let mut scopes: Vec<String> = r.ops.iter().map(|op| scope_words(op.path_params)).collect();
+    if r.all_locations {
+        scopes.push("of all (--all-locations)".into());
+    }
+    match scopes.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{}, or {last}", rest.join(", ")),
+        _ => scopes.join(""),
+    }
+}
+
+/// [`about`] with the resource named first: "customers of the tenant, ...".
+fn long_about(r: &Resource) -> String {
+    let what = about(r);
+    if what.starts_with("of ") {
+        format!("Export the {} {what}.", r.name.replace('-', " "))
+    } else {
+        format!("Export {what}.")
+    }
+}
+
+/// Examples for one resource, built from its scopes and filters so they are always valid.
+fn resource_examples(r: &Resource, verb: &str) -> String {
+    let mut lines = Vec::new();
+    let scoped = |op: &Operation| -> String {
+        op.path_params
+            .iter()
+            .map(|p| format!(" --{} 3", flag_for_path_param(p)))
+            .collect()
+    };
+    if verb == "export" {
+        for op in &r.ops {
+            lines.push(format!("cro export {}{}", r.name, scoped(op)));
+        }
+        if r.all_locations {
+            lines.push(format!(
+                "cro export {} --all-locations --format csv -o {}.csv",
+                r.name, r.name
+            ));
+        }
+        if let Some(f) = r.filters.iter().find(|f| f.param.kind == "boolean") {
+            let op = r.ops.iter().find(|op| f.ops.contains(&op.id)).copied();
+            lines.push(format!(
+                "cro export {}{} --{} true",
+                r.name,
+                op.map(scoped).unwrap_or_default(),
+                f.flag
+            ));
+        }
+        if let Some(f) = r.filters.iter().find(|f| f.param.format == Some("iso8601")) {
+            let op = r.ops.iter().find(|op| f.ops.contains(&op.id)).copied();
+            lines.push(format!(
+                "cro export {}{} --{} 2022-01-01",
+                r.name,
+                op.map(scoped).unwrap_or_default(),
+                f.flag
+            ));
+        }
+    } else {
+        for op in &r.gets {
+            let scope: String = op.path_params[..op.path_params.len() - 1]
+                .iter()
+                .map(|p| format!(" --{} 3", flag_for_path_param(p)))
+                .collect();
+            lines.push(format!("cro get {}{scope} 17", r.name));
+            lines.push(format!("cro get {}{scope} 17 19", r.name));
+        }
+    }
+    let mut out = String::from("Examples:\n");
+    for l in lines {
+        out.push_str("  ");
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
 }
 
 fn export_command(r: &Resource) -> Command {
     // The derive options first: augment_args would otherwise replace the `about` line.
-    let mut c = ExportOptions::augment_args(Command::new(r.name.clone())).about(about(r));
+    let mut c = ExportOptions::augment_args(Command::new(r.name.clone()))
+        .about(about(r))
+        .long_about(long_about(r));
     let mut scope_help = String::from("Scopes:\n");
     for op in &r.ops {
         let flags: Vec<String> = op
@@ -322,21 +499,25 @@ fn export_command(r: &Resource) -> Command {
             .map(|p| format!("--{} <{}>", flag_for_path_param(p), value_name(p)))
             .collect();
         scope_help.push_str(&format!(
-            "  {:<28} {} {}  ({}){}\n",
+            "  {:<28} {} {}{}\n",
             if flags.is_empty() {
                 "(no scope flag)".to_string()
             } else {
                 flags.join(" ")
             },
-            op.method.as_str(),
-            op.path,
-            op.id,
-            if op.deprecated { ", deprecated" } else { "" },
+            r.name.replace('-', " "),
+            scope_words(op.path_params)
+                .split(" (")
+                .next()
+                .unwrap_or_default(),
+            if op.deprecated { " (deprecated)" } else { "" },
         ));
     }
     if r.all_locations {
         scope_help.push_str("  --all-locations              every location, concurrently\n");
     }
+    scope_help.push('\n');
+    scope_help.push_str(&resource_examples(r, "export"));
     c = c.after_help(scope_help);
     for pf in &r.path_flags {
         c = c.arg(
@@ -355,7 +536,7 @@ fn export_command(r: &Resource) -> Command {
         let mut arg = Arg::new(ALL_LOCATIONS_ID)
             .long("all-locations")
             .action(ArgAction::SetTrue)
-            .help("Export every location (walks list_locations, then each location concurrently)")
+            .help("Export every location (lists the locations, then exports each, concurrently)")
             .help_heading("Scope");
         if r.path_flags
             .iter()
@@ -368,7 +549,13 @@ fn export_command(r: &Resource) -> Command {
     for f in &r.filters {
         let mut help = f.param.description.trim().to_string();
         if f.ops.len() < r.ops.len() {
-            help.push_str(&format!(" (only with {})", f.ops.join(", ")));
+            let scopes: Vec<String> = r
+                .ops
+                .iter()
+                .filter(|op| f.ops.contains(&op.id))
+                .map(|op| scope_words(op.path_params))
+                .collect();
+            help.push_str(&format!(" (only for {} {})", r.name, scopes.join(", or ")));
         }
         let arg = Arg::new(format!("{FILTER_ID}{}", f.param.name))
             .long(f.flag.clone())
@@ -395,11 +582,19 @@ fn export_command(r: &Resource) -> Command {
 }
 
 fn get_command(r: &Resource) -> Command {
-    let mut c = Command::new(r.name.clone()).about(format!(
-        "Get {} by id [{}]",
-        r.name,
-        r.gets.iter().map(|o| o.id).collect::<Vec<_>>().join(", ")
-    ));
+    let scopes: Vec<String> = r
+        .gets
+        .iter()
+        .map(|op| scope_words(&op.path_params[..op.path_params.len() - 1]))
+        .collect();
+    let mut c = Command::new(r.name.clone())
+        .about(format!("by id, {}", scopes.join(", or ")))
+        .long_about(format!(
+            "Get {} by id, {}.",
+            r.name.replace('-', " "),
+            scopes.join(", or ")
+        ))
+        .after_help(resource_examples(r, "get"));
     let mut scope_params: Vec<&'static str> = Vec::new();
     for op in &r.gets {
         for p in &op.path_params[..op.path_params.len() - 1] {
@@ -425,7 +620,10 @@ fn get_command(r: &Resource) -> Command {
             .value_name("ID")
             .num_args(1..)
             .required(true)
-            .help("Ids to get (one request each; printed as a JSON array if more than one)"),
+            .help(
+                "Ids to get (one request each; printed as a JSON array if more than one; \
+                 missing ids are reported on stderr and give exit code 4)",
+            ),
     )
 }
 

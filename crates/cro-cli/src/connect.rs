@@ -59,7 +59,7 @@ pub async fn connect(global: &GlobalArgs) -> CliResult<Connection> {
         .user_agent_suffix(concat!("cro-cli/", env!("CARGO_PKG_VERSION")));
     let mut demo = None;
     if global.demo {
-        let d = demo::start().await?;
+        let d = demo::start(global.quiet).await?;
         settings.base_url = d.fake.base_url().to_string();
         settings.base_url_source = Source::Demo;
         builder = builder.token(d.token.clone());
@@ -94,7 +94,10 @@ pub async fn connect(global: &GlobalArgs) -> CliResult<Connection> {
     if let Some(v) = &settings.api_version {
         builder = builder.api_version(v.clone());
     }
-    let client = builder.build().map_err(|e| errors::config(&e))?;
+    errors::remember_base_url(&settings.base_url);
+    let client = builder
+        .build()
+        .map_err(|e| errors::config_in(&e, Some(&settings)))?;
     let api_version = client.state().api_version().to_string();
     Ok(Connection {
         client,

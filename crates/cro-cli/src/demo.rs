@@ -28,8 +28,9 @@ pub struct Demo {
     pub tenant_id: u64,
 }
 
-/// Start the demo server on a free loopback port.
-pub async fn start() -> CliResult<Demo> {
+/// Start the demo server on a free loopback port; the banner on stderr says so unless
+/// `quiet` (export's `-q`).
+pub async fn start(quiet: bool) -> CliResult<Demo> {
     let config = FakeConfig::default()
         .with_customers(DEMO_CUSTOMERS)
         .with_locations(DEMO_LOCATIONS);
@@ -44,10 +45,12 @@ pub async fn start() -> CliResult<Demo> {
         .first()
         .and_then(|t| u64::try_from(*t).ok())
         .ok_or_else(|| CliError::other("the demo server has no tenant"))?;
-    eprintln!(
-        "demo: using the embedded fake CRO server at {} (tenant {tenant_id}, role {DEMO_ROLE})",
-        fake.base_url()
-    );
+    if !quiet {
+        eprintln!(
+            "demo: using the embedded fake CRO server at {} (tenant {tenant_id}, role {DEMO_ROLE})",
+            fake.base_url()
+        );
+    }
     Ok(Demo {
         fake,
         token,

@@ -13,6 +13,7 @@ mod errors;
 mod exit;
 mod export;
 mod get;
+mod log;
 mod ops;
 mod resources;
 mod settings;
@@ -42,6 +43,7 @@ fn run() -> CliResult<()> {
             std::process::exit(e.exit_code());
         }
     };
+    log::init(cli.global.verbose).map_err(CliError::usage)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,10 +67,19 @@ fn install_interrupt_handler(runtime: &tokio::runtime::Runtime) {
 
 fn dispatch(
     runtime: &tokio::runtime::Runtime,
-    cli: cli::Cli,
+    mut cli: cli::Cli,
     matches: &clap::ArgMatches,
 ) -> CliResult<()> {
     match &cli.command {
+        Cmd::Completion(args) => {
+            // Into memory first: clap_complete panics on a failed write (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(args.shell, &mut cli::command(), "cro", &mut script);
+            let mut out = std::io::stdout().lock();
+            std::io::Write::write_all(&mut out, &script)?;
+            std::io::Write::flush(&mut out)?;
+            Ok(())
+        }
         Cmd::Ops(args) => ops::run_ops(args),
         Cmd::Roles(args) => ops::run_roles(args),
         Cmd::Fake(args) => runtime.block_on(demo::run_fake(args)),
@@ -83,6 +94,7 @@ fn dispatch(
                 .subcommand_matches("export")
                 .ok_or_else(|| CliError::usage("missing resource"))?;
             let req = cli::export_request(sub).map_err(|e| CliError::usage(e.to_string()))?;
+            cli.global.quiet = req.options.quiet;
             install_interrupt_handler(runtime);
             let conn = runtime.block_on(connect::connect(&cli.global))?;
             // The export runs on plain threads that drive the runtime through its handle.

@@ -42,6 +42,7 @@ pub const RESERVED_FLAGS: &[&str] = &[
     "quiet",
     "columns",
     "csv-formulas",
+    "verbose",
     "help",
     "profile",
     "base-url",

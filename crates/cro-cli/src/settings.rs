@@ -208,19 +208,51 @@ pub fn load_config(dir: &Path) -> CliResult<ConfigFile> {
     let path = config_path(dir);
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text).map_err(|e| {
-            // toml's message quotes the offending line, which could hold a token: keep only
-            // the description and position.
+            // toml's rendering quotes the offending line, which could hold a token: keep only
+            // the description, the position and the key.
+            let at = e
+                .span()
+                .map(|span| position(&text, span.start))
+                .unwrap_or_default();
             CliError::auth(format!(
-                "invalid config file {}: {}",
+                "invalid config file {}{at}: {}",
                 path.display(),
-                e.message()
+                e.message().trim()
             ))
+            .detail("hint: fix or remove the file; `cro --help` describes the settings")
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigFile::default()),
         Err(e) => Err(CliError::auth(format!(
             "cannot read config file {}: {e}",
             path.display()
         ))),
+    }
+}
+
+/// `, line L, column C (key `k`)` of a byte offset in a TOML text. The key is the one being
+/// defined on that line (`name = ...`) or the table header (`[profiles.x]`); the value is
+/// never shown, as it may be a token.
+fn position(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line_no = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let line = text[line_start..].lines().next().unwrap_or_default().trim();
+    let key = if let Some(header) = line.strip_prefix('[') {
+        Some(
+            header
+                .trim_end_matches(']')
+                .trim_matches(['[', ' '])
+                .to_owned(),
+        )
+    } else {
+        line.split_once('=').map(|(k, _)| k.trim().to_owned())
+    }
+    .filter(|k| !k.is_empty() && k.len() <= 64);
+    match key {
+        Some(k) => format!(", line {line_no}, column {column} (key `{k}`)"),
+        None => format!(", line {line_no}, column {column}"),
     }
 }
 
@@ -283,8 +315,9 @@ pub fn resolve(
 
     let env_tenant = match env.var("CRO_TENANT_ID") {
         Some(v) => Some(v.trim().parse::<u64>().map_err(|_| {
-            CliError::auth(format!(
-                "CRO_TENANT_ID must be an integer tenant id, got {v:?}"
+            // Exit 2, like the same mistake in `--tenant`.
+            CliError::usage(format!(
+                "CRO_TENANT_ID: {v:?} is not a tenant id (expected an integer, as in --tenant 34)"
             ))
         })?),
         None => None,
@@ -300,7 +333,8 @@ pub fn resolve(
         env.var("CRO_API_VERSION"),
         profile_config.api_version.clone(),
     )
-    .map(|(v, _)| v);
+    .map(|(v, source)| check_api_version(v, source))
+    .transpose()?;
 
     Ok(Settings {
         config_dir,
@@ -315,6 +349,23 @@ pub fn resolve(
         tenant_source,
         api_version,
     })
+}
+
+/// An API version from the environment or the config file gets the check (and the exit
+/// code, 2) that clap gives `--api-version`.
+fn check_api_version(version: String, source: Source) -> CliResult<String> {
+    if cro_api::meta::API_VERSIONS.contains(&version.as_str()) {
+        return Ok(version);
+    }
+    let setting = match source {
+        Source::Env => "CRO_API_VERSION",
+        Source::Config => "api_version in the config file",
+        _ => "--api-version",
+    };
+    Err(CliError::usage(format!(
+        "{setting}: {version:?} is not a known API version (known: {})",
+        cro_api::meta::API_VERSIONS.join(", ")
+    )))
 }
 
 /// First of flag, env, config that is set, with its source.
@@ -432,7 +483,18 @@ mod tests {
             &[],
         )
         .unwrap_err();
-        assert_eq!(err.exit, crate::exit::Exit::Auth);
+        assert_eq!(err.exit, crate::exit::Exit::Usage);
+        assert!(err.message.contains("CRO_TENANT_ID"), "{}", err.message);
+        let err = resolve(
+            &Flags::default(),
+            &[("CRO_API_VERSION", "2020/01/01")],
+            PathBuf::from("/x"),
+            &cfg,
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(err.exit, crate::exit::Exit::Usage);
+        assert!(err.message.contains("CRO_API_VERSION"), "{}", err.message);
         let s = resolve(
             &Flags::default(),
             &[("CRO_TOKEN", "")],
@@ -455,5 +517,17 @@ mod tests {
         let err = load_config(dir.path()).unwrap_err();
         assert!(!err.to_string().contains("supersecret"), "{err}");
         assert!(err.to_string().contains("bogus"), "{err}");
+        assert!(err.to_string().contains("line 3, column 1"), "{err}");
+        std::fs::write(
+            config_path(dir.path()),
+            "[profiles.x\ntoken = \"supersecret\"\n",
+        )
+        .unwrap();
+        let err = load_config(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("line 1") && err.contains("key `profiles.x`"),
+            "{err}"
+        );
+        assert!(!err.contains("supersecret"), "{err}");
     }
 }

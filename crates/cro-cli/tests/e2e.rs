@@ -751,7 +751,12 @@ fn exit_codes() {
     run.expect_code(4).no_leak(&admin);
     let err = run.stderr();
     assert!(err.contains("404"), "{err}");
-    assert!(err.contains("detail:"), "{err}");
+    // The API's message, once (not again as `field:` and `detail:` lines).
+    assert_eq!(
+        err.matches("No customer with id 987654321").count(),
+        1,
+        "{err}"
+    );
 
     // 5: nobody listening.
     let closed = {
@@ -763,9 +768,15 @@ fn exit_codes() {
         .run(&["export", "tenants", "--timeout", "5"]);
     run.expect_code(5).no_leak(&admin);
 
-    // 3: a configuration error (bad tenant id in the environment).
+    // 2: a bad tenant id in the environment is the same mistake as `--tenant not-a-number`.
     Cro::against(&server, cfg.path())
         .env("CRO_TENANT_ID", "not-a-number")
+        .run(&["export", "customers"])
+        .expect_code(2);
+
+    // 3: a configuration error (a profile that does not exist).
+    Cro::against(&server, cfg.path())
+        .env("CRO_PROFILE", "no-such-profile")
         .run(&["export", "customers"])
         .expect_code(3);
 }
@@ -1087,7 +1098,7 @@ fn demo_needs_no_configuration() {
     ]);
     run.ok();
     assert!(
-        run.stderr().contains("exported 2500 customers"),
+        run.stderr().contains("exported 2,500 customers"),
         "{}",
         run.stderr()
     );

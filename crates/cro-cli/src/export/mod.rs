@@ -275,15 +275,15 @@ pub fn run(env: &ExportEnv<'_>, req: &ExportRequest) -> CliResult<()> {
                 .map(|f| f.flag.clone())
                 .unwrap_or_else(|| name.replace('_', "-"));
             return Err(CliError::usage(format!(
-                "--{flag} is not a filter of {} (the list used with these scope flags)",
-                op.id
+                "--{flag} does not apply to {} with these scope flags (see `cro export {} --help`)",
+                resource.name, resource.name
             )));
         }
     }
     if op.auth == Auth::Bearer && !env.client.state().has_token() {
         return Err(CliError::auth(format!(
-            "{} requires an access token and none is configured",
-            op.id
+            "exporting {} needs an access token and none is configured",
+            req.resource.name
         ))
         .detail(
             "hint: set CRO_TOKEN, pass --token, run `cro auth login`, or try `cro --demo ...`",

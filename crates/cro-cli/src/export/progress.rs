@@ -2,7 +2,7 @@
 //! pages, rate, ETA from `total_count`), nothing otherwise, and always a one-line summary at
 //! the end (unless `--quiet`). Stdout is never touched: it may be the export itself.
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
+use indicatif::{HumanCount, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -22,17 +22,8 @@ impl Progress {
     pub fn new(show_bar: bool) -> Self {
         let bar = (show_bar && std::io::stderr().is_terminal()).then(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {human_pos}/{human_len} records  {msg}  {rate}  ETA {eta}  [{wide_bar}]",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                // indicatif's {per_sec} prints four decimals; records/s reads better whole.
-                .with_key("rate", |state: &ProgressState, w: &mut dyn std::fmt::Write| {
-                    let _ = write!(w, "{:.0} records/s", state.per_sec());
-                })
-                .progress_chars("=> "),
-            );
+            // No total yet: a count, not "0/0"; `add_expected` switches to the full bar.
+            bar.set_style(style(UNKNOWN_TOTAL_TEMPLATE));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
@@ -47,8 +38,12 @@ impl Progress {
 
     /// A new scope (the whole export, or one location of a fan-out) announced `total` records.
     pub fn add_expected(&self, total: u64) {
-        let all = self.expected.fetch_add(total, Ordering::Relaxed) + total;
+        let before = self.expected.fetch_add(total, Ordering::Relaxed);
+        let all = before + total;
         if let Some(bar) = &self.bar {
+            if before == 0 && all > 0 {
+                bar.set_style(style(KNOWN_TOTAL_TEMPLATE));
+            }
             bar.set_length(all);
         }
     }
@@ -85,7 +80,8 @@ impl Progress {
         }
     }
 
-    /// The one-line summary: `exported 2500 customers (25 pages) in 0.41 s, 6097 records/s`.
+    /// The one-line summary: `exported 2,500 customers (3 pages) in 0.41 s, 6,097
+    /// records/s`, with the bar's thousands separators and singulars where they apply.
     pub fn summary(&self, resource: &str, records: u64, dest: Option<&std::path::Path>) -> String {
         let secs = self.elapsed().as_secs_f64();
         let rate = if secs > 0.0 {
@@ -95,12 +91,55 @@ impl Progress {
         };
         let pages = self.pages();
         format!(
-            "exported {records} {resource} ({pages} {}) in {secs:.2} s, {rate:.0} records/s{}",
+            "exported {} {} ({} {}) in {secs:.2} s, {} records/s{}",
+            HumanCount(records),
+            if records == 1 {
+                singular(resource)
+            } else {
+                resource.to_string()
+            },
+            HumanCount(pages),
             if pages == 1 { "page" } else { "pages" },
+            HumanCount(rate.round() as u64),
             dest.map(|d| format!(" -> {}", d.display()))
                 .unwrap_or_default()
         )
     }
+}
+
+/// Bar before any `total_count` is known.
+const UNKNOWN_TOTAL_TEMPLATE: &str = "{spinner} {human_pos} records  {msg}  {rate}";
+/// Bar once the total is known.
+const KNOWN_TOTAL_TEMPLATE: &str =
+    "{spinner} {human_pos}/{human_len} records  {msg}  {rate}  ETA {eta}  [{wide_bar}]";
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        // indicatif's {per_sec} prints four decimals; records/s reads better whole, with the
+        // same thousands separators as the counts.
+        .with_key(
+            "rate",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(
+                    w,
+                    "{} records/s",
+                    HumanCount(state.per_sec().round() as u64)
+                );
+            },
+        )
+        .progress_chars("=> ")
+}
+
+/// The singular of a resource name (`addresses` → `address`, `chat-messages` →
+/// `chat-message`), for "exported 1 address".
+pub fn singular(plural: &str) -> String {
+    for (suffix, replacement) in [("sses", "ss"), ("ies", "y"), ("ches", "ch"), ("s", "")] {
+        if let Some(stem) = plural.strip_suffix(suffix) {
+            return format!("{stem}{replacement}");
+        }
+    }
+    plural.to_string()
 }
 
 #[cfg(test)]
@@ -118,5 +157,18 @@ mod tests {
         let s = p.summary("customers", 10, Some(std::path::Path::new("x.csv")));
         assert!(s.starts_with("exported 10 customers (2 pages) in "), "{s}");
         assert!(s.ends_with("records/s -> x.csv"), "{s}");
+    }
+
+    #[test]
+    fn summary_uses_separators_and_singulars() {
+        let p = Progress::new(false);
+        p.page(1);
+        let s = p.summary("addresses", 1, None);
+        assert!(s.starts_with("exported 1 address (1 page) in "), "{s}");
+        let s = p.summary("customers", 1_000_000, None);
+        assert!(s.starts_with("exported 1,000,000 customers "), "{s}");
+        assert_eq!(singular("dump-destinations"), "dump-destination");
+        assert_eq!(singular("chat-messages"), "chat-message");
+        assert_eq!(singular("addresses"), "address");
     }
 }
