@@ -129,6 +129,12 @@ pub enum Cmd {
     /// Run the fake CRO server standalone (same flags and startup line as `cro-fake`).
     Fake(crate::demo::FakeCmdArgs),
     /// Mirror the tenant's lists into SQLite (embedded) or PostgreSQL, incrementally.
+    #[command(after_help = "Examples:
+  cro --demo sync                                  the demo tenant into ./cro.db
+  cro sync --to sqlite:crm.db                      first run: everything; then only changes
+  cro sync --to sqlite:crm.db --full               re-walk every list (finds deletions)
+  cro sync --to postgres://me@db:5432/cro --resources customers,jobs
+  sqlite3 crm.db 'SELECT id, name FROM customers WHERE _cro_removed_at IS NULL'")]
     Sync(crate::sync::SyncArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:

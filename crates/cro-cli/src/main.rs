@@ -108,6 +108,7 @@ fn dispatch(
             )
         }
         Cmd::Sync(args) => {
+            cli.global.quiet = args.quiet;
             install_interrupt_handler(runtime);
             let conn = runtime.block_on(connect::connect(&cli.global))?;
             // Like exports, the walks run on plain threads that drive the runtime.

@@ -18,6 +18,10 @@ const NEEDS_REAL_CREDENTIALS: &[(&str, &str)] = &[
         "needs the `prod` profile of the reader's config file",
     ),
     ("cro auth logout", "removes a stored login"),
+    (
+        "cro sync --to postgres://me:secret@db.internal:5432/cro --resources customers,jobs",
+        "needs the reader's PostgreSQL server (tests/sync.rs covers PostgreSQL on loopback)",
+    ),
 ];
 
 /// The `cro` command lines of the README's `sh` blocks, comments removed. `cargo run ... --
