@@ -1,8 +1,9 @@
 //! Turning library errors into [`CliError`]s: the exit code class, the server's status line,
 //! and the structured fields of the API's error body, one per line.
 //!
-//! Nothing here can print a token: the client's errors are documented to be secret-free, and
-//! the CLI adds only statuses, field names and ids.
+//! Nothing here can print a token or drive the terminal: the client's errors carry server
+//! text already cleaned (control characters escaped, secrets redacted), and
+//! [`CliError`]'s `Display` cleans every line once more on the way out.
 
 use crate::exit::{CliError, Exit};
 use cro_api::ConfigError;
@@ -60,6 +61,18 @@ pub fn api(e: &cro_api::Error) -> CliError {
         cro_api::Error::Config(c) => config(c),
         cro_api::Error::InvalidRequest(m) => CliError::usage(format!("invalid request: {m}")),
         cro_api::Error::Auth(a) => CliError::auth(a.to_string()),
+        cro_api::Error::Transport(_) if e.is_body_too_large() => CliError::data(
+            e.to_string()
+                .replace("with max_body_size", "with --max-body-size"),
+        )
+        .detail("hint: a real page is far smaller; check --base-url, or raise --max-body-size (e.g. 1GiB) if the server is right"),
+        cro_api::Error::Redirect(r) => {
+            let mut err = CliError::new(Exit::Api, e.to_string());
+            if let Some(location) = r.location() {
+                err = err.detail(format!("location: {location}"));
+            }
+            err.detail("hint: the API documents no redirects; check --base-url / CRO_BASE_URL")
+        }
         cro_api::Error::Transport(_) => {
             let mut err = CliError::new(Exit::Network, e.to_string());
             if let Some(id) = e.request_id() {
@@ -67,7 +80,13 @@ pub fn api(e: &cro_api::Error) -> CliError {
             }
             err
         }
-        cro_api::Error::Decode(_) => CliError::data(format!("undecodable response: {e}")),
+        cro_api::Error::Decode(d) => {
+            let err = CliError::data(format!("undecodable response: {e}"));
+            match d.excerpt() {
+                "" => err,
+                excerpt => err.detail(format!("body: {excerpt}")),
+            }
+        }
         cro_api::Error::UnexpectedStatus { .. } => CliError::new(Exit::Api, e.to_string()),
         // `Error` is non-exhaustive: anything new is at least reported.
         _ => CliError::other(e.to_string()),
