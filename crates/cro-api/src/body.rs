@@ -194,7 +194,10 @@ mod tests {
             content_length: Some(3 << 20),
         };
         let text = e.to_string();
-        assert!(text.contains("3 MiB") && text.contains("1 MiB limit"), "{text}");
+        assert!(
+            text.contains("3 MiB") && text.contains("1 MiB limit"),
+            "{text}"
+        );
         assert!(text.contains("max_body_size"), "{text}");
     }
 }

@@ -291,7 +291,9 @@ impl fmt::Display for Error {
         match self {
             Error::Api(e) => fmt::Display::fmt(e, f),
             Error::Config(e) => render(f, &e.to_string(), &[]),
-            Error::InvalidRequest(message) => render(f, &format!("invalid request: {message}"), &[]),
+            Error::InvalidRequest(message) => {
+                render(f, &format!("invalid request: {message}"), &[])
+            }
             Error::Auth(e) => fmt::Display::fmt(e, f),
             Error::Transport(e) => fmt::Display::fmt(e, f),
             Error::Decode(e) => fmt::Display::fmt(e, f),
@@ -1045,7 +1047,10 @@ fn strip_html(html: &str) -> String {
         };
         let end = match closing {
             Some(close) => find_ignore_case(&bytes[i..], close).map(|p| i + p + close.len()),
-            None => bytes[i..].iter().position(|&b| b == b'>').map(|p| i + p + 1),
+            None => bytes[i..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map(|p| i + p + 1),
         };
         match end {
             Some(end) => {

@@ -94,7 +94,8 @@ pub(crate) fn scrub_one<'a>(text: &'a str, secret: &str) -> Cow<'a, str> {
     let mut copied = 0;
     let mut i = 0;
     while i + needle.len() <= hay.len() {
-        if hay[i].to_ascii_lowercase() == first && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
+        if hay[i].to_ascii_lowercase() == first
+            && hay[i..i + needle.len()].eq_ignore_ascii_case(needle)
         {
             let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
             // Matches start and end on char boundaries: ASCII case folding maps a byte of

@@ -19,7 +19,10 @@ async fn call(server: &TestServer) -> Error {
 
 /// `line (request id <the error's id>)`: how a one-attempt error displays.
 fn with_id(line: &str, err: &Error) -> String {
-    format!("{line} (request id {})", err.request_id().expect("a request id"))
+    format!(
+        "{line} (request id {})",
+        err.request_id().expect("a request id")
+    )
 }
 
 #[tokio::test]
@@ -180,7 +183,10 @@ async fn json_of_another_shape() {
         assert_eq!(err.body_excerpt(), Some(r#"{"errors":[{"msg":"bad"}]}"#));
         assert_eq!(
             err.to_string(),
-            with_id(r#"422 Unprocessable Entity; body: {"errors":[{"msg":"bad"}]}"#, &err)
+            with_id(
+                r#"422 Unprocessable Entity; body: {"errors":[{"msg":"bad"}]}"#,
+                &err
+            )
         );
     })
     .await;

@@ -33,7 +33,10 @@ fn assert_clean(text: &str, what: &str) {
         !lower.contains(&TOKEN.to_lowercase()),
         "{what} holds the token (in some letter case): {text}"
     );
-    assert!(!lower.contains("x-cro-rs"), "{what} shows internal headers: {text}");
+    assert!(
+        !lower.contains("x-cro-rs"),
+        "{what} shows internal headers: {text}"
+    );
 }
 
 /// Every rendering of an error: one line, `{:#}`, `{:?}`, the accessors.
@@ -76,7 +79,10 @@ async fn endless_success_body_stops_at_the_cap() {
         assert!(!err.is_retryable());
         let text = err.to_string();
         assert!(text.contains("1 MiB limit"), "names the cap: {text}");
-        assert!(text.contains("max_body_size"), "says how to raise it: {text}");
+        assert!(
+            text.contains("max_body_size"),
+            "says how to raise it: {text}"
+        );
         // Not retried: the same body would come again.
         assert_eq!(server.count(), 1);
     })
@@ -158,7 +164,10 @@ async fn content_length_over_the_cap_is_refused_before_reading() {
         let err = Error::from(client.list_tenants().send().await.unwrap_err());
         assert!(err.is_body_too_large(), "{err:?}");
         let text = err.to_string();
-        assert!(text.contains("10 MiB") && text.contains("nothing was read"), "{text}");
+        assert!(
+            text.contains("10 MiB") && text.contains("nothing was read"),
+            "{text}"
+        );
     })
     .await;
 }
@@ -216,7 +225,10 @@ async fn control_characters_and_the_token_never_reach_the_error_text() {
         assert!(err.detail().unwrap().contains("[redacted]"), "{err:#}");
         assert!(err.explanation().unwrap().contains("[redacted]"), "{err:#}");
         // Escaped, not dropped: what the server sent stays readable.
-        assert!(err.detail().unwrap().contains("\\x1b]0;pwned\\x07"), "{err:#}");
+        assert!(
+            err.detail().unwrap().contains("\\x1b]0;pwned\\x07"),
+            "{err:#}"
+        );
         assert_eq!(err.reason(), Some("Denied\\tfor [redacted]"));
     })
     .await;
@@ -338,8 +350,15 @@ async fn a_403_displays_on_one_short_line_with_details_on_alternate() {
         let line = format!("{err}");
         assert!(!line.contains('\n') && line.chars().count() < 300, "{line}");
         assert!(line.starts_with("403 X.y: Start-of-message word"), "{line}");
-        assert!(line.ends_with("(request id 3f0e8d5c-0000-4000-8000-000000000001)"), "{line}");
-        assert_eq!(line.matches("Start-of-message").count(), 1, "the message once: {line}");
+        assert!(
+            line.ends_with("(request id 3f0e8d5c-0000-4000-8000-000000000001)"),
+            "{line}"
+        );
+        assert_eq!(
+            line.matches("Start-of-message").count(),
+            1,
+            "the message once: {line}"
+        );
         let full = format!("{err:#}");
         assert!(full.contains("\n  explanation: why"), "{full}");
         assert!(full.contains("\n  operation: create_user"), "{full}");
@@ -370,8 +389,7 @@ async fn oauth_token_endpoint_is_bounded_and_not_redirected() {
         })
         .await;
         let oauth = cro_api::oauth::OAuthClient::new(
-            cro_api::oauth::OAuthConfig::new("client")
-                .token_url(format!("{}/token", server.url)),
+            cro_api::oauth::OAuthConfig::new("client").token_url(format!("{}/token", server.url)),
         )
         .unwrap();
         let refresh = cro_api::SecretString::new("refresh-token-value-123");

@@ -146,7 +146,10 @@ fn read_head(stream: &mut TcpStream) -> Option<String> {
 
 /// A complete HTTP/1.1 response.
 fn response(status_line: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
-    let mut out = format!("HTTP/1.1 {status_line}\r\ncontent-length: {}\r\n", body.len());
+    let mut out = format!(
+        "HTTP/1.1 {status_line}\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -233,10 +236,19 @@ fn assert_clean_stderr(out: &Outcome, what: &str) {
         "control character on stderr {context:?}"
     );
     let lower = out.stderr.to_lowercase();
-    assert!(!lower.contains(&TOKEN.to_lowercase()), "token on stderr {context}");
+    assert!(
+        !lower.contains(&TOKEN.to_lowercase()),
+        "token on stderr {context}"
+    );
     assert!(!lower.contains("panicked"), "panic {context}");
-    assert!(!lower.contains("x-cro-rs"), "internal header on stderr {context}");
-    assert!(out.stderr.starts_with("error: "), "an `error:` line first {context}");
+    assert!(
+        !lower.contains("x-cro-rs"),
+        "internal header on stderr {context}"
+    );
+    assert!(
+        out.stderr.starts_with("error: "),
+        "an `error:` line first {context}"
+    );
 }
 
 /// The export's output directory holds nothing but the config dir.
@@ -251,7 +263,14 @@ fn assert_no_output(dir: &Path, what: &str) {
 }
 
 fn export(base_url: &str, dir: &Path, extra: &[&str]) -> Outcome {
-    let mut args = vec!["export", "customers", "--format", "ndjson", "-o", "out.ndjson"];
+    let mut args = vec![
+        "export",
+        "customers",
+        "--format",
+        "ndjson",
+        "-o",
+        "out.ndjson",
+    ];
     args.extend_from_slice(extra);
     cro(base_url, dir, &args)
 }
@@ -271,7 +290,10 @@ fn endless_body_stops_at_the_cap_with_memory_bounded() {
     assert!(out.stderr.contains("--max-body-size"), "{}", out.stderr);
     assert_clean_stderr(&out, "endless body");
     assert_no_output(dir.path(), "endless body");
-    eprintln!("peak RSS of cro reading an endless body with a 1 MiB cap: {} KiB", out.max_rss_kib);
+    eprintln!(
+        "peak RSS of cro reading an endless body with a 1 MiB cap: {} KiB",
+        out.max_rss_kib
+    );
     assert!(
         out.max_rss_kib < RSS_BOUND_KIB,
         "peak RSS {} KiB over the bound {RSS_BOUND_KIB} KiB",
@@ -283,14 +305,27 @@ fn endless_body_stops_at_the_cap_with_memory_bounded() {
 fn endless_body_on_get_and_csv_stops_at_the_cap() {
     let server = Hostile::start(|_, _| Answer::Endless(ENDLESS_200.to_owned()));
     let dir = tempfile::tempdir().unwrap();
-    let out = cro(&server.url, dir.path(), &["get", "customers", "1", "--max-body-size", "512KiB"]);
+    let out = cro(
+        &server.url,
+        dir.path(),
+        &["get", "customers", "1", "--max-body-size", "512KiB"],
+    );
     assert_eq!(out.code, 6, "{}", out.stderr);
     assert!(out.stderr.contains("512 KiB limit"), "{}", out.stderr);
     assert_clean_stderr(&out, "get, endless body");
     let out = cro(
         &server.url,
         dir.path(),
-        &["export", "customers", "--format", "csv", "-o", "out.csv", "--max-body-size", "1MiB"],
+        &[
+            "export",
+            "customers",
+            "--format",
+            "csv",
+            "-o",
+            "out.csv",
+            "--max-body-size",
+            "1MiB",
+        ],
     );
     assert_eq!(out.code, 6, "{}", out.stderr);
     assert_clean_stderr(&out, "csv, endless body");
@@ -331,14 +366,22 @@ fn error_fields_with_control_characters_and_the_token() {
     .to_string();
     let reason = format!("403 Denied\tfor {}", TOKEN.to_uppercase());
     let server = Hostile::start(move |_, _| {
-        response(&reason, &[("content-type", "application/json")], body.as_bytes())
+        response(
+            &reason,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let out = export(&server.url, dir.path(), &[]);
     assert_eq!(out.code, 3, "{}", out.stderr);
     assert_clean_stderr(&out, "403 with hostile fields");
     assert!(out.stderr.contains("[redacted]"), "{}", out.stderr);
-    assert!(out.stderr.contains("\\x1b]0;owned"), "escaped, not dropped: {}", out.stderr);
+    assert!(
+        out.stderr.contains("\\x1b]0;owned"),
+        "escaped, not dropped: {}",
+        out.stderr
+    );
     assert_no_output(dir.path(), "403 with hostile fields");
 }
 
@@ -365,7 +408,11 @@ fn a_success_page_of_html_echoing_the_token() {
 fn an_html_error_page_with_controls_in_its_text() {
     let page = format!("<h1>502 \u{1b}[5mBad\u{7} Gateway</h1><p>{TOKEN}</p>");
     let server = Hostile::start(move |_, _| {
-        response("502 Bad Gateway", &[("content-type", "text/html")], page.as_bytes())
+        response(
+            "502 Bad Gateway",
+            &[("content-type", "text/html")],
+            page.as_bytes(),
+        )
     });
     let dir = tempfile::tempdir().unwrap();
     let out = export(&server.url, dir.path(), &["--attempts", "1"]);
@@ -382,7 +429,11 @@ fn a_redirect_to_another_origin_is_not_followed() {
     let dir = tempfile::tempdir().unwrap();
     let out = export(&server.url, dir.path(), &[]);
     assert_eq!(out.code, 4, "{}", out.stderr);
-    assert!(out.stderr.contains(&other.url), "names the Location: {}", out.stderr);
+    assert!(
+        out.stderr.contains(&other.url),
+        "names the Location: {}",
+        out.stderr
+    );
     assert!(out.stderr.contains("redirect"), "{}", out.stderr);
     assert_clean_stderr(&out, "302 to another origin");
     assert_no_output(dir.path(), "302 to another origin");
