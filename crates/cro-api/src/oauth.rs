@@ -384,7 +384,7 @@ fn map_token_error(e: RequestTokenError<AdapterError, BasicErrorResponse>) -> OA
         // Both strings come from the server: cleaned (controls escaped, secrets redacted)
         // and cut to a readable length.
         RequestTokenError::ServerResponse(r) => OAuthError::Server {
-            error: crate::sanitize::one_line(&r.error().to_string(), 100),
+            error: crate::sanitize::one_line(r.error().as_ref(), 100),
             description: r
                 .error_description()
                 .map(|d| crate::sanitize::one_line(d, crate::error::SERVER_TEXT_MAX_CHARS)),

@@ -86,7 +86,8 @@ impl Drop for Hostile {
     }
 }
 
-/// Serve one connection (keep-alive: one request after another).
+/// Serve one connection: one request, one answer (every answer closes or holds the
+/// connection, so the client opens a new one for its next request).
 fn serve(
     mut stream: TcpStream,
     answer: &(dyn Fn(usize, &str) -> Answer + Send + Sync),
@@ -98,31 +99,26 @@ fn serve(
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    loop {
-        let Some(head) = read_head(&mut stream) else {
-            return;
-        };
-        let i = count.fetch_add(1, Ordering::SeqCst);
-        match answer(i, &head) {
-            Answer::Raw(bytes) => {
-                let _ = stream.write_all(&bytes);
+    let Some(head) = read_head(&mut stream) else {
+        return;
+    };
+    let i = count.fetch_add(1, Ordering::SeqCst);
+    match answer(i, &head) {
+        Answer::Raw(bytes) => {
+            let _ = stream.write_all(&bytes);
+        }
+        Answer::Endless(head) => {
+            if stream.write_all(head.as_bytes()).is_err() {
                 return;
             }
-            Answer::Endless(head) => {
-                if stream.write_all(head.as_bytes()).is_err() {
-                    return;
-                }
-                let chunk = vec![b'x'; 64 * 1024];
-                // Until the client hangs up (or the test ends).
-                while !stop.load(Ordering::Relaxed) && stream.write_all(&chunk).is_ok() {}
-                return;
-            }
-            Answer::Silent(head) => {
-                let _ = stream.write_all(head.as_bytes());
-                if let Ok(clone) = stream.try_clone() {
-                    held.lock().unwrap().push(clone);
-                }
-                return;
+            let chunk = vec![b'x'; 64 * 1024];
+            // Until the client hangs up (or the test ends).
+            while !stop.load(Ordering::Relaxed) && stream.write_all(&chunk).is_ok() {}
+        }
+        Answer::Silent(head) => {
+            let _ = stream.write_all(head.as_bytes());
+            if let Ok(clone) = stream.try_clone() {
+                held.lock().unwrap().push(clone);
             }
         }
     }
