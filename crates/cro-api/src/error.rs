@@ -1229,6 +1229,33 @@ mod tests {
     }
 
     #[test]
+    fn excerpts_examine_a_bounded_prefix() {
+        // Text past the prefix is never looked at: blank up to the bound, then a marker.
+        let mut body = vec![b' '; EXCERPT_INPUT_BYTES];
+        body.extend_from_slice(b"MARKER");
+        assert_eq!(excerpt(&body), "");
+        // The old stripper's worst case (a tag at every other byte) over 3 MB: only the
+        // prefix is stripped, so this is as cheap as an 8 KiB page.
+        let page = "<a".repeat(1_500_000) + ">visible";
+        assert_eq!(excerpt(page.as_bytes()), "");
+        let page = format!("<p>start</p>{}<p>MARKER</p>", "<i>a</i>".repeat(400_000));
+        let e = excerpt(page.as_bytes());
+        assert!(e.starts_with("start a a") && !e.contains("MARKER"), "{e}");
+        // A multi-byte character cut by the bound is dropped, not turned into U+FFFD.
+        let mut body = vec![b'a'; EXCERPT_INPUT_BYTES - 1];
+        body.extend_from_slice("é".as_bytes());
+        assert!(!excerpt(&body).contains('\u{fffd}'));
+    }
+
+    #[test]
+    fn strip_html_handles_case_and_unclosed_tags() {
+        assert_eq!(
+            strip_html("a<SCRIPT>x<y</ScRiPt>b<STYLE>p{}</style>c<br"),
+            "a b c "
+        );
+    }
+
+    #[test]
     fn local_failure_round_trip() {
         let f = LocalFailure {
             kind: LocalKind::Transport(TransportKind::Connect),
