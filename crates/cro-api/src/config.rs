@@ -164,6 +164,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     http_client: Option<reqwest::Client>,
     env_error: Option<ConfigError>,
+    max_body_size: u64,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -180,6 +181,7 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry", &self.retry)
             .field("custom_http_client", &self.http_client.is_some())
+            .field("max_body_size", &self.max_body_size)
             .finish()
     }
 }
@@ -208,6 +210,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             http_client: None,
             env_error: None,
+            max_body_size: crate::body::DEFAULT_MAX_BODY_SIZE,
         }
     }
 }
@@ -337,8 +340,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Largest response body the client reads, in bytes (default
+    /// [`DEFAULT_MAX_BODY_SIZE`](crate::body::DEFAULT_MAX_BODY_SIZE), 256 MiB, far above any
+    /// real page). A `Content-Length` over it is refused before reading; a body that grows
+    /// past it while arriving is cut off there. Either way the call fails with
+    /// [`Error::is_body_too_large`](crate::Error::is_body_too_large), and memory stays
+    /// bounded by the cap whatever the server sends.
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
     /// Use this `reqwest::Client` instead of building one (proxies, custom TLS roots). The
     /// connect timeout and user agent settings then do not apply; the request timeout does.
+    /// It should follow no redirects (`reqwest::redirect::Policy::none()`), as the client
+    /// this builder makes does: a 3xx is then reported as [`Error::Redirect`](crate::Error::Redirect).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -359,6 +375,7 @@ impl ClientBuilder {
                 // Validate the stripped token now: a bad static token is a build error.
                 validate_token(token.value(), self.check_token_shape)
                     .map_err(|problem| ConfigError::Token { setting, problem })?;
+                crate::sanitize::register_secret(token.value().expose_secret());
                 Some(Arc::new(token))
             }
             Some(TokenSetting::Source(source)) => Some(source),
@@ -366,6 +383,12 @@ impl ClientBuilder {
         if self.request_timeout.is_zero() {
             return Err(ConfigError::Invalid {
                 setting: "request_timeout",
+                reason: "must be greater than zero".to_owned(),
+            });
+        }
+        if self.max_body_size == 0 {
+            return Err(ConfigError::Invalid {
+                setting: "max_body_size",
                 reason: "must be greater than zero".to_owned(),
             });
         }
@@ -386,9 +409,14 @@ impl ClientBuilder {
             })?;
         let http = match self.http_client {
             Some(client) => client,
+            // No redirects: the API documents none, and following one would carry the
+            // request's headers (tenant, version, request id) to wherever the server points,
+            // another host or plain http included. No `Referer` either.
             None => reqwest::Client::builder()
                 .user_agent(user_agent)
                 .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .referer(false)
                 .build()
                 .map_err(|e| ConfigError::HttpClient(crate::error::error_chain(&e)))?,
         };
@@ -400,6 +428,7 @@ impl ClientBuilder {
                 request_timeout: Some(self.request_timeout),
                 budget: self.retry.get_budget().copied().map(BudgetState::new),
                 retry: self.retry,
+                max_body_size: self.max_body_size,
             }),
             tenant_id: self.tenant_id,
         };
@@ -502,6 +531,7 @@ pub(crate) struct Shared {
     request_timeout: Option<Duration>,
     retry: RetryPolicy,
     budget: Option<BudgetState>,
+    max_body_size: u64,
 }
 
 impl Default for ClientState {
@@ -517,6 +547,7 @@ impl Default for ClientState {
                 request_timeout: None,
                 budget: retry.get_budget().copied().map(BudgetState::new),
                 retry,
+                max_body_size: crate::body::DEFAULT_MAX_BODY_SIZE,
             }),
             tenant_id: None,
         }
@@ -533,6 +564,7 @@ impl fmt::Debug for ClientState {
             .field("check_token_shape", &self.shared.check_token_shape)
             .field("request_timeout", &self.shared.request_timeout)
             .field("retry", &self.shared.retry)
+            .field("max_body_size", &self.shared.max_body_size)
             .field(
                 "retry_budget_available",
                 &self.shared.budget.as_ref().map(BudgetState::available),
@@ -560,6 +592,12 @@ impl ClientState {
     /// The retry policy.
     pub fn retry_policy(&self) -> &RetryPolicy {
         &self.shared.retry
+    }
+
+    /// The largest response body read, in bytes
+    /// ([`ClientBuilder::max_body_size`]).
+    pub fn max_body_size(&self) -> u64 {
+        self.shared.max_body_size
     }
 
     /// Tokens left in the retry budget (`None` when the policy has no budget).

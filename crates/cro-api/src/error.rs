@@ -16,6 +16,7 @@ use crate::auth::{TokenError, TokenProblem};
 use crate::config::ConfigError;
 use crate::headers::{self, X_REQUEST_ID};
 use crate::retry::{RetryStop, parse_retry_after};
+use crate::sanitize;
 use crate::types;
 
 /// `Result` with [`Error`] as the default error type.
@@ -64,7 +65,11 @@ pub enum Error {
     Transport(Box<TransportError>),
     /// A success response whose body could not be decoded into the documented type.
     Decode(Box<DecodeError>),
-    /// A status the spec does not describe for this operation (a 1xx/3xx, or a 2xx other than
+    /// The server answered with a redirect (3xx). The client follows none: the API documents
+    /// no redirects, and following one would send the request's headers to wherever the
+    /// server points (another host, or plain http).
+    Redirect(Box<RedirectError>),
+    /// A status the spec does not describe for this operation (a 1xx, or a 2xx other than
     /// the documented one).
     UnexpectedStatus {
         /// The status.
@@ -79,6 +84,7 @@ impl Error {
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Api(e) => Some(e.status),
+            Error::Redirect(e) => Some(e.status),
             Error::UnexpectedStatus { status, .. } => Some(*status),
             _ => None,
         }
@@ -126,6 +132,7 @@ impl Error {
             Error::Api(e) => e.request_id.as_deref(),
             Error::Transport(e) => e.request_id.as_deref(),
             Error::Auth(e) => e.request_id.as_deref(),
+            Error::Redirect(e) => e.request_id.as_deref(),
             Error::UnexpectedStatus { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -224,25 +231,82 @@ impl Error {
         matches!(self, Error::Config(_))
     }
 
+    /// A response body was larger than
+    /// [`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size) allows.
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self, Error::Transport(e) if e.kind == TransportKind::BodyTooLarge)
+    }
+
+    /// The server answered with a redirect, which the client does not follow.
+    pub fn is_redirect(&self) -> bool {
+        matches!(self, Error::Redirect(_))
+    }
+
     /// Whether trying again later may succeed (429, 502, 503, 504, connect errors,
     /// timeouts). The client has already retried per its policy.
     pub fn is_retryable(&self) -> bool {
         self.status().is_some_and(crate::retry::is_retryable_status)
-            || matches!(self, Error::Transport(e) if e.kind != TransportKind::Other)
+            || matches!(self, Error::Transport(e)
+                if !matches!(e.kind, TransportKind::Other | TransportKind::BodyTooLarge))
     }
 }
 
+/// Upper bound, in characters, of the one-line `Display` of every error.
+pub const DISPLAY_MAX_CHARS: usize = 290;
+/// Longest server message (reason phrase, `detail`) in a one-line `Display`.
+const MESSAGE_CHARS: usize = 160;
+/// Longest body excerpt in a one-line `Display`.
+const LINE_EXCERPT_CHARS: usize = 100;
+/// Longest server-provided string an error keeps (fields of the error body, reason phrase,
+/// `Location`); accessors return at most this many characters, cleaned.
+pub const SERVER_TEXT_MAX_CHARS: usize = 1000;
+/// Longest request id shown (the server may echo anything).
+const REQUEST_ID_CHARS: usize = 80;
+
+/// The rendering every error type shares: a one-line summary (cleaned of control characters
+/// and secrets, and cut to [`DISPLAY_MAX_CHARS`]), then with `{:#}` one detail per line.
+fn render(f: &mut fmt::Formatter<'_>, line: &str, details: &[String]) -> fmt::Result {
+    f.write_str(&sanitize::one_line(line, DISPLAY_MAX_CHARS))?;
+    if f.alternate() {
+        for detail in details {
+            f.write_str("\n  ")?;
+            f.write_str(&sanitize::one_line(detail, SERVER_TEXT_MAX_CHARS + 40))?;
+        }
+    }
+    Ok(())
+}
+
+/// `key: value` when there is a value.
+fn detail_line(details: &mut Vec<String>, key: &str, value: Option<impl fmt::Display>) {
+    if let Some(value) = value {
+        details.push(format!("{key}: {value}"));
+    }
+}
+
+/// Display: one line of reasonable length (status, the API's message once, the request id);
+/// `{:#}` adds the details, one per line. Server text is cleaned (control characters
+/// escaped, secrets redacted) on the way.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Api(e) => fmt::Display::fmt(e, f),
-            Error::Config(e) => fmt::Display::fmt(e, f),
-            Error::InvalidRequest(message) => write!(f, "invalid request: {message}"),
+            Error::Config(e) => render(f, &e.to_string(), &[]),
+            Error::InvalidRequest(message) => {
+                render(f, &format!("invalid request: {message}"), &[])
+            }
             Error::Auth(e) => fmt::Display::fmt(e, f),
             Error::Transport(e) => fmt::Display::fmt(e, f),
             Error::Decode(e) => fmt::Display::fmt(e, f),
-            Error::UnexpectedStatus { status, .. } => {
-                write!(f, "unexpected response status {status}")
+            Error::Redirect(e) => fmt::Display::fmt(e, f),
+            Error::UnexpectedStatus { status, request_id } => {
+                let mut line = format!("unexpected response status {status}");
+                if let Some(id) = request_id {
+                    line.push_str(&format!(
+                        " (request id {})",
+                        sanitize::truncate(id, REQUEST_ID_CHARS)
+                    ));
+                }
+                render(f, &line, &[])
             }
         }
     }
@@ -360,18 +424,22 @@ impl ApiError {
         headers: &HeaderMap,
         body: Option<&types::ErrorBody>,
     ) -> Self {
+        // Everything the server wrote is cleaned here, once (control characters escaped,
+        // known secrets redacted, long strings cut), and again when displayed.
         let reason = headers::decode_text(headers, &headers::INTERNAL_REASON)
-            .filter(|r| !r.trim().is_empty());
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| sanitize::one_line(&r, SERVER_TEXT_MAX_CHARS));
         let mut details = body.map(ErrorDetails::from_body).unwrap_or_default();
         if let Some(reason) = &reason {
             details.fill_from_reason(reason);
         }
-        let excerpt = headers::decode_text(headers, &headers::INTERNAL_EXCERPT);
+        let excerpt = headers::decode_text(headers, &headers::INTERNAL_EXCERPT)
+            .map(|x| sanitize::one_line(&x, SERVER_TEXT_MAX_CHARS));
         let sent_id = headers::decode_text(headers, &headers::INTERNAL_REQUEST_ID);
         let echoed_id = headers
             .get(X_REQUEST_ID)
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .map(|id| sanitize::one_line(id, REQUEST_ID_CHARS));
         let attempts = headers
             .get(headers::INTERNAL_ATTEMPTS)
             .and_then(|v| v.to_str().ok())
@@ -388,7 +456,7 @@ impl ApiError {
             api_version: headers
                 .get(crate::headers::X_API_VERSION)
                 .and_then(|v| v.to_str().ok())
-                .map(str::to_owned),
+                .map(|v| sanitize::one_line(v, REQUEST_ID_CHARS)),
             retry_after: parse_retry_after(headers, SystemTime::now()),
             attempts,
             retry_stop,
@@ -398,26 +466,80 @@ impl ApiError {
     }
 }
 
-impl fmt::Display for ApiError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.status_line())?;
-        match self.excerpt.as_deref() {
-            Some("") => f.write_str("; empty body")?,
-            Some(excerpt) => write!(f, "; body: {excerpt}")?,
-            None => {}
+impl ApiError {
+    /// Whether the server said anything beyond the status (reason phrase or error fields).
+    fn has_message(&self) -> bool {
+        let d = &self.details;
+        self.reason.is_some() || d.detail.is_some() || d.title.is_some() || d.field.is_some()
+    }
+
+    /// The one-line summary: `403 Not your tenant. (request id …)`.
+    fn summary(&self) -> String {
+        let status_line = self.status_line();
+        let code_len = 4; // "403 "
+        let mut line = if status_line.chars().count() > MESSAGE_CHARS + code_len {
+            sanitize::truncate(&status_line, MESSAGE_CHARS + code_len).into_owned()
+        } else {
+            status_line
+        };
+        if !self.has_message() {
+            match self.excerpt.as_deref() {
+                Some("") => line.push_str("; empty body"),
+                Some(excerpt) => {
+                    line.push_str("; body: ");
+                    line.push_str(&sanitize::truncate(excerpt, LINE_EXCERPT_CHARS));
+                }
+                None => {}
+            }
         }
+        let mut extras = Vec::new();
         if self.attempts > 1 {
-            write!(f, " (after {} attempts", self.attempts)?;
             match self.retry_stop {
-                Some(stop) if stop != RetryStop::AttemptsExhausted => write!(f, "; {stop})")?,
-                _ => f.write_str(")")?,
+                Some(stop) if stop != RetryStop::AttemptsExhausted => {
+                    extras.push(format!("after {} attempts; {stop}", self.attempts))
+                }
+                _ => extras.push(format!("after {} attempts", self.attempts)),
             }
         } else if let Some(stop @ (RetryStop::BudgetExhausted | RetryStop::RetryAfterTooLong)) =
             self.retry_stop
         {
-            write!(f, " (not retried: {stop})")?;
+            extras.push(format!("not retried: {stop}"));
         }
-        Ok(())
+        if let Some(id) = &self.request_id {
+            extras.push(format!("request id {id}"));
+        }
+        if !extras.is_empty() {
+            line.push_str(&format!(" ({})", extras.join("; ")));
+        }
+        line
+    }
+
+    /// Every detail, one per line, for `{:#}`.
+    fn detail_lines(&self) -> Vec<String> {
+        let d = &self.details;
+        let mut lines = Vec::new();
+        detail_line(&mut lines, "field", d.field.as_ref());
+        detail_line(&mut lines, "title", d.title.as_ref());
+        detail_line(&mut lines, "detail", d.detail.as_ref());
+        detail_line(&mut lines, "explanation", d.explanation.as_ref());
+        match self.excerpt.as_deref() {
+            Some("") => lines.push("body: (empty)".to_owned()),
+            Some(x) => lines.push(format!("body: {x}")),
+            None => {}
+        }
+        detail_line(&mut lines, "operation", self.operation.as_ref());
+        detail_line(&mut lines, "request id", self.request_id.as_ref());
+        detail_line(&mut lines, "api version", self.api_version.as_ref());
+        if let Some(wait) = self.retry_after {
+            lines.push(format!("retry after: {} s", wait.as_secs()));
+        }
+        lines
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        render(f, &self.summary(), &self.detail_lines())
     }
 }
 
@@ -459,7 +581,7 @@ impl ErrorDetails {
                 .get(key)
                 .and_then(|v| v.as_str())
                 .filter(|s| !s.is_empty())
-                .map(str::to_owned)
+                .map(|s| sanitize::one_line(s, SERVER_TEXT_MAX_CHARS))
         };
         ErrorDetails {
             field: text("field").map(|f| FieldRef::parse(&f)),
@@ -557,6 +679,10 @@ pub enum TransportKind {
     Deadline,
     /// Anything else (connection reset, broken body, ...).
     Other,
+    /// The response body was larger than the client's cap
+    /// ([`ClientBuilder::max_body_size`](crate::ClientBuilder::max_body_size)); reading
+    /// stopped there. Not retried.
+    BodyTooLarge,
 }
 
 /// A call that ended without an HTTP response.
@@ -596,35 +722,99 @@ impl TransportError {
 
 impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write as _;
         let what = match self.kind {
             TransportKind::Connect => "could not connect",
             TransportKind::Timeout => "request timed out",
             TransportKind::Deadline => "deadline exceeded",
             TransportKind::Other => "request failed",
+            TransportKind::BodyTooLarge => "response too large",
         };
-        f.write_str(what)?;
+        let mut line = what.to_owned();
         if let Some(op) = &self.operation {
-            write!(f, " ({op})")?;
+            let _ = write!(line, " ({op})");
         }
-        write!(
-            f,
+        let _ = write!(
+            line,
             " after {} attempt{} in {:.1?}",
             self.attempts,
             if self.attempts == 1 { "" } else { "s" },
             self.elapsed
-        )?;
+        );
         if let Some(stop) = self
             .retry_stop
-            .filter(|s| *s != RetryStop::AttemptsExhausted)
+            .filter(|s| !matches!(s, RetryStop::AttemptsExhausted | RetryStop::NotRetryable))
         {
-            write!(f, " ({stop})")?;
+            let _ = write!(line, " ({stop})");
         }
         if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
+            let _ = write!(line, ": {}", self.message);
         }
-        Ok(())
+        let mut details = Vec::new();
+        detail_line(&mut details, "request id", self.request_id.as_ref());
+        render(f, &line, &details)
     }
 }
+
+/// A transport error found outside the request hook (reading a body in `cro-ext`).
+pub(crate) fn transport_error(kind: TransportKind, message: String) -> Error {
+    Error::Transport(Box::new(TransportError {
+        kind,
+        message,
+        operation: None,
+        request_id: None,
+        attempts: 1,
+        elapsed: Duration::ZERO,
+        retry_stop: None,
+    }))
+}
+
+/// The server answered with a redirect; see [`Error::Redirect`].
+#[derive(Debug, Clone)]
+pub struct RedirectError {
+    status: StatusCode,
+    location: Option<String>,
+    operation: Option<String>,
+    request_id: Option<String>,
+}
+
+impl RedirectError {
+    /// The 3xx status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+    /// Where the server pointed (`Location`, cleaned and cut to a readable length).
+    pub fn location(&self) -> Option<&str> {
+        self.location.as_deref()
+    }
+    /// The operation id, when known.
+    pub fn operation(&self) -> Option<&str> {
+        self.operation.as_deref()
+    }
+}
+
+impl fmt::Display for RedirectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut line = format!("the server answered {} ", self.status);
+        match &self.location {
+            Some(location) => line.push_str(&format!(
+                "redirecting to `{}`",
+                sanitize::truncate(location, MESSAGE_CHARS)
+            )),
+            None => line.push_str("(a redirect without a Location)"),
+        }
+        line.push_str("; the client follows no redirects: check the base URL");
+        if let Some(id) = &self.request_id {
+            line.push_str(&format!(" (request id {id})"));
+        }
+        let mut details = Vec::new();
+        detail_line(&mut details, "location", self.location.as_ref());
+        detail_line(&mut details, "operation", self.operation.as_ref());
+        render(f, &line, &details)
+    }
+}
+
+impl std::error::Error for RedirectError {}
 
 impl std::error::Error for TransportError {}
 
@@ -650,11 +840,12 @@ impl AuthError {
 
 impl fmt::Display for AuthError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("no usable access token")?;
+        let mut line = "no usable access token".to_owned();
         if let Some(op) = &self.operation {
-            write!(f, " for {op}")?;
+            line.push_str(&format!(" for {op}"));
         }
-        write!(f, ": {}", self.message)
+        line.push_str(&format!(": {}", self.message));
+        render(f, &line, &[])
     }
 }
 
@@ -691,11 +882,16 @@ impl DecodeError {
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "could not decode the response body: {}", self.message)?;
+        // The decoder's message can quote the body: cut it to a readable length.
+        let line = format!(
+            "could not decode the response body: {}",
+            sanitize::truncate(&self.message, MESSAGE_CHARS)
+        );
+        let mut details = Vec::new();
         if !self.excerpt.is_empty() {
-            write!(f, "; body: {}", self.excerpt)?;
+            details.push(format!("body: {}", self.excerpt));
         }
-        Ok(())
+        render(f, &line, &details)
     }
 }
 
@@ -777,9 +973,16 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 /// Longest body excerpt kept, in characters.
 pub(crate) const EXCERPT_CHARS: usize = 300;
 
-/// A one-line, bounded excerpt of a body: tags of an HTML page dropped, whitespace collapsed.
+/// How much of a body the excerpt builder looks at. Bounding the input (not only the output)
+/// keeps the cost of an error message independent of the body's size: a 3 MB HTML page costs
+/// as much as its first few kilobytes.
+pub(crate) const EXCERPT_INPUT_BYTES: usize = 8 * 1024;
+
+/// A one-line, bounded excerpt of a body: tags of an HTML page dropped, whitespace collapsed,
+/// secrets redacted. Built in linear time from the first [`EXCERPT_INPUT_BYTES`] only.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
+    let prefix = utf8_prefix(bytes, EXCERPT_INPUT_BYTES);
+    let text = String::from_utf8_lossy(prefix);
     let visible = if text.trim_start().starts_with('<') {
         strip_html(&text)
     } else {
@@ -787,7 +990,7 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     };
     let mut out = String::new();
     let mut chars = 0;
-    for word in visible.split(|c: char| c.is_whitespace() || c.is_control()) {
+    'words: for word in visible.split(|c: char| c.is_whitespace() || c.is_control()) {
         if word.is_empty() {
             continue;
         }
@@ -798,40 +1001,82 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
         for c in word.chars() {
             if chars == EXCERPT_CHARS {
                 out.push('…');
-                return out;
+                break 'words;
             }
             out.push(c);
             chars += 1;
         }
     }
-    out
+    sanitize::for_terminal(&out)
+}
+
+/// The first `max` bytes of `bytes`, not cutting a UTF-8 sequence in two (a cut sequence
+/// would show as a replacement character).
+fn utf8_prefix(bytes: &[u8], max: usize) -> &[u8] {
+    if bytes.len() <= max {
+        return bytes;
+    }
+    let mut end = max;
+    // Back up over at most 3 continuation bytes to the start of the cut sequence.
+    while end > max.saturating_sub(3) && end > 0 && (bytes[end] & 0xC0) == 0x80 {
+        end -= 1;
+    }
+    &bytes[..end]
 }
 
 /// Text of an HTML page without tags, scripts and styles (good enough for an error excerpt;
-/// not an HTML parser).
+/// not an HTML parser). One pass: each byte is looked at a bounded number of times.
 fn strip_html(html: &str) -> String {
-    let mut out = String::new();
-    let mut rest = html;
-    while let Some(lt) = rest.find('<') {
-        out.push_str(&rest[..lt]);
+    let bytes = html.as_bytes();
+    let mut out = String::with_capacity(html.len().min(EXCERPT_INPUT_BYTES));
+    let mut text_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            i += 1;
+            continue;
+        }
+        out.push_str(&html[text_start..i]);
         out.push(' ');
-        let tag = &rest[lt..];
-        // ASCII lower-casing keeps byte offsets, so positions found in `lower` apply to `tag`.
-        let lower = tag.to_ascii_lowercase();
-        let skip_to = if lower.starts_with("<script") {
-            lower.find("</script>").map(|p| p + "</script>".len())
-        } else if lower.starts_with("<style") {
-            lower.find("</style>").map(|p| p + "</style>".len())
+        let closing = if starts_with_ignore_case(&bytes[i..], b"<script") {
+            Some(&b"</script>"[..])
+        } else if starts_with_ignore_case(&bytes[i..], b"<style") {
+            Some(&b"</style>"[..])
         } else {
-            lower.find('>').map(|p| p + 1)
+            None
         };
-        rest = match skip_to {
-            Some(end) => &tag[end..],
-            None => "",
+        let end = match closing {
+            Some(close) => find_ignore_case(&bytes[i..], close).map(|p| i + p + close.len()),
+            None => bytes[i..]
+                .iter()
+                .position(|&b| b == b'>')
+                .map(|p| i + p + 1),
         };
+        match end {
+            Some(end) => {
+                i = end;
+                text_start = end;
+            }
+            None => {
+                // An unclosed tag runs to the end.
+                text_start = bytes.len();
+                break;
+            }
+        }
     }
-    out.push_str(rest);
+    out.push_str(&html[text_start..]);
     out
+}
+
+fn starts_with_ignore_case(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// First position of `needle` in `hay`, ignoring ASCII case. `needle` is a short constant,
+/// so this is linear in `hay`.
+fn find_ignore_case(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// A failure detected by the request hook, carried through progenitor's
@@ -850,6 +1095,9 @@ pub(crate) struct LocalFailure {
     pub elapsed_ms: u64,
     pub stop: Option<String>,
     pub token_problem: Option<TokenProblemCode>,
+    /// [`LocalKind::Redirect`]: the cleaned `Location`.
+    #[serde(default)]
+    pub location: Option<String>,
 }
 
 /// What [`LocalFailure`] is about.
@@ -859,6 +1107,8 @@ pub(crate) enum LocalKind {
     MissingToken,
     Auth,
     Transport(TransportKind),
+    /// A 3xx answer (its status code), which the client does not follow.
+    Redirect(u16),
 }
 
 /// Serializable mirror of [`TokenProblem`] (kept private so the public enum needs no serde).
@@ -930,6 +1180,12 @@ impl LocalFailure {
                 elapsed: Duration::from_millis(self.elapsed_ms),
                 retry_stop: self.stop.as_deref().and_then(RetryStop::parse),
             })),
+            LocalKind::Redirect(code) => Error::Redirect(Box::new(RedirectError {
+                status: StatusCode::from_u16(code).unwrap_or(StatusCode::FOUND),
+                location: self.location,
+                operation,
+                request_id: self.request_id,
+            })),
         }
     }
 }
@@ -973,6 +1229,33 @@ mod tests {
     }
 
     #[test]
+    fn excerpts_examine_a_bounded_prefix() {
+        // Text past the prefix is never looked at: blank up to the bound, then a marker.
+        let mut body = vec![b' '; EXCERPT_INPUT_BYTES];
+        body.extend_from_slice(b"MARKER");
+        assert_eq!(excerpt(&body), "");
+        // The old stripper's worst case (a tag at every other byte) over 3 MB: only the
+        // prefix is stripped, so this is as cheap as an 8 KiB page.
+        let page = "<a".repeat(1_500_000) + ">visible";
+        assert_eq!(excerpt(page.as_bytes()), "");
+        let page = format!("<p>start</p>{}<p>MARKER</p>", "<i>a</i>".repeat(400_000));
+        let e = excerpt(page.as_bytes());
+        assert!(e.starts_with("start a a") && !e.contains("MARKER"), "{e}");
+        // A multi-byte character cut by the bound is dropped, not turned into U+FFFD.
+        let mut body = vec![b'a'; EXCERPT_INPUT_BYTES - 1];
+        body.extend_from_slice("é".as_bytes());
+        assert!(!excerpt(&body).contains('\u{fffd}'));
+    }
+
+    #[test]
+    fn strip_html_handles_case_and_unclosed_tags() {
+        assert_eq!(
+            strip_html("a<SCRIPT>x<y</ScRiPt>b<STYLE>p{}</style>c<br"),
+            "a b c "
+        );
+    }
+
+    #[test]
     fn local_failure_round_trip() {
         let f = LocalFailure {
             kind: LocalKind::Transport(TransportKind::Connect),
@@ -983,6 +1266,7 @@ mod tests {
             elapsed_ms: 1200,
             stop: Some(RetryStop::AttemptsExhausted.as_str().into()),
             token_problem: None,
+            location: None,
         };
         let encoded = f.encode();
         assert!(encoded.starts_with("could not connect: refused (really) (cro-rs:{"));

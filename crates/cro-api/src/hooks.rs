@@ -18,13 +18,16 @@
 
 use std::time::{Duration, Instant};
 
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, LOCATION, TRANSFER_ENCODING};
 use http::{HeaderValue, StatusCode};
 use progenitor_client::{ClientHooks, OperationInfo};
 use tracing::Instrument;
 
 use crate::auth::{authorization_value, strip_bearer, validate_token};
-use crate::error::{LocalFailure, LocalKind, TransportKind, error_chain, excerpt};
+use crate::body::{BodyTooLarge, ReadBodyError, read_capped};
+use crate::error::{
+    LocalFailure, LocalKind, SERVER_TEXT_MAX_CHARS, TransportKind, error_chain, excerpt,
+};
 use crate::headers::{
     self, INTERNAL_ATTEMPTS, INTERNAL_EXCERPT, INTERNAL_OPERATION, INTERNAL_REASON,
     INTERNAL_REQUEST_ID, INTERNAL_STOP, PROGENITOR_API_VERSION, X_API_VERSION, X_REQUEST_ID,
@@ -32,11 +35,13 @@ use crate::headers::{
 };
 use crate::meta::{Auth, Operation, TenantHeader};
 use crate::retry::{RetryStop, TransportFailure, is_retryable_status, parse_retry_after};
-use crate::secret::{REDACTED, SecretString};
+use crate::sanitize;
+use crate::secret::SecretString;
 use crate::{Client, ClientState, types};
 
 /// Largest error body the client reads (the API's error bodies are a few hundred bytes; a
-/// proxy's HTML page a few kilobytes). The rest is discarded.
+/// proxy's HTML page a few kilobytes). The rest is discarded. A smaller
+/// [`max_body_size`](crate::ClientBuilder::max_body_size) lowers it.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
 impl ClientHooks<ClientState> for Client {
@@ -119,6 +124,7 @@ fn prepare(
             elapsed_ms: 0,
             stop: None,
             token_problem: None,
+            location: None,
         })
     };
     match (tenant, state.tenant_id()) {
@@ -200,7 +206,9 @@ fn failure_label(kind: LocalKind) -> &'static str {
         LocalKind::Transport(TransportKind::Connect) => "connect",
         LocalKind::Transport(TransportKind::Timeout) => "timeout",
         LocalKind::Transport(TransportKind::Deadline) => "deadline",
+        LocalKind::Transport(TransportKind::BodyTooLarge) => "body too large",
         LocalKind::Transport(_) => "transport",
+        LocalKind::Redirect(_) => "redirect",
     }
 }
 
@@ -244,7 +252,19 @@ impl Call<'_> {
             elapsed_ms: self.started.elapsed().as_millis() as u64,
             stop: stop.map(|s| s.as_str().to_owned()),
             token_problem: None,
+            location: None,
         }
+    }
+
+    /// The failure of a body over the size cap (never retried: it would be as large again).
+    fn too_large(&self, e: BodyTooLarge, attempts: u32) -> LocalFailure {
+        tracing::warn!(limit = e.limit(), "response body over the size cap");
+        self.failure(
+            LocalKind::Transport(TransportKind::BodyTooLarge),
+            e.to_string(),
+            attempts,
+            Some(RetryStop::NotRetryable),
+        )
     }
 
     async fn run(&self, request: reqwest::Request) -> reqwest::Response {
@@ -307,8 +327,6 @@ impl Call<'_> {
             }
 
             let sent = Instant::now();
-            let may_repeat =
-                replayable && policy.may_retry_transport(&method, TransportFailure::Other);
             tracing::trace!(
                 target: crate::trace::HEADERS_TARGET,
                 attempt,
@@ -316,12 +334,19 @@ impl Call<'_> {
                 "request headers"
             );
             let sent_result = match self.client.client.execute(request).await {
-                // A body cut off mid-stream (connection reset, truncated chunk) surfaces only
-                // when the body is read, which progenitor does after `exec` returns, too late
-                // to retry. For requests that may be repeated, read success bodies here so that
-                // such a failure is an attempt failure like any other.
-                Ok(response) if may_repeat && response.status().is_success() => {
-                    buffer_body(response).await
+                // Success bodies are read here, under the size cap: an endless or huge body
+                // ends with a clear error instead of growing the process (progenitor would
+                // read it whole after `exec` returns). A body cut off mid-stream (connection
+                // reset, truncated chunk) is then an attempt failure like any other, retried
+                // when the request may be repeated.
+                Ok(response) if response.status().is_success() => {
+                    match buffer_body(response, self.state().max_body_size()).await {
+                        Ok(response) => Ok(response),
+                        Err(ReadBodyError::Read(e)) => Err(e),
+                        Err(ReadBodyError::TooLarge(e)) => {
+                            return failure_response(self.too_large(e, attempt));
+                        }
+                    }
                 }
                 other => other,
             };
@@ -492,6 +517,8 @@ impl Call<'_> {
             .and_then(|()| authorization_value(&token));
         match checked {
             Ok(value) => {
+                // Whatever the server echoes of it is redacted from every error rendered.
+                sanitize::register_secret(token.expose_secret());
                 request.headers_mut().insert(AUTHORIZATION, value);
                 Ok(token)
             }
@@ -592,6 +619,23 @@ impl Call<'_> {
         if status.is_success() {
             return response;
         }
+        if status.is_redirection() {
+            // Not followed (the HTTP client's redirect policy is `none`): following would send
+            // this request's headers wherever the server points. Reported with its target.
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .map(|l| sanitize::server_text(&l, token, SERVER_TEXT_MAX_CHARS));
+            let mut failure = self.failure(
+                LocalKind::Redirect(status.as_u16()),
+                format!("the server answered {status}, a redirect the client does not follow"),
+                attempts,
+                stop,
+            );
+            failure.location = location;
+            return failure_response(failure);
+        }
         let version = response.version();
         let url = response.url().clone();
         let mut headers = response.headers().clone();
@@ -600,12 +644,14 @@ impl Call<'_> {
             .get::<hyper::ext::ReasonPhrase>()
             .cloned();
 
+        let max_error_body =
+            MAX_ERROR_BODY.min(usize::try_from(self.state().max_body_size()).unwrap_or(usize::MAX));
         let mut body = Vec::new();
         let mut complete = false;
-        while body.len() < MAX_ERROR_BODY {
+        while body.len() < max_error_body {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    let room = MAX_ERROR_BODY - body.len();
+                    let room = max_error_body - body.len();
                     body.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 }
                 Ok(None) => {
@@ -621,6 +667,10 @@ impl Call<'_> {
         drop(response);
 
         let documented = complete && has_error_fields(&body);
+        if documented {
+            // The fields reach messages: redact the token from them before anything else.
+            body = scrub_json(&body, token);
+        }
         // `{}` says nothing, but is not a surprise either: no excerpt for it.
         let empty_object = complete && is_empty_object(&body);
         if !documented && !empty_object {
@@ -666,15 +716,19 @@ impl Call<'_> {
     }
 }
 
-/// Read the whole body of a success response and hand back an equivalent response over the
-/// buffered bytes. Costs no copy: progenitor reads the full body before decoding anyway.
-async fn buffer_body(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+/// Read the whole body of a success response, at most `limit` bytes (see [`read_capped`]),
+/// and hand back an equivalent response over the buffered bytes. Costs no copy: progenitor
+/// reads the full body before decoding anyway.
+async fn buffer_body(
+    response: reqwest::Response,
+    limit: u64,
+) -> Result<reqwest::Response, ReadBodyError> {
     use reqwest::ResponseBuilderExt;
     let status = response.status();
     let version = response.version();
     let url = response.url().clone();
     let headers = response.headers().clone();
-    let body = response.bytes().await?;
+    let body = read_capped(response, limit).await?;
     let mut builder = http::Response::builder()
         .status(status)
         .version(version)
@@ -704,14 +758,38 @@ fn is_empty_object(body: &[u8]) -> bool {
     matches!(serde_json::from_slice(body), Ok(serde_json::Value::Object(map)) if map.is_empty())
 }
 
-/// Remove the token from text that came from the server (a body or reason echoing it).
+/// Remove the token from text that came from the server (a body or reason echoing it, in any
+/// letter case), along with every other secret the process registered.
 fn scrub(text: String, token: Option<&SecretString>) -> String {
-    match token {
-        Some(token) if !token.is_empty() && text.contains(token.expose_secret()) => {
-            text.replace(token.expose_secret(), REDACTED)
+    let text = match token {
+        Some(token) => sanitize::scrub_one(&text, token.expose_secret()).into_owned(),
+        None => text,
+    };
+    sanitize::scrub_secrets(&text).into_owned()
+}
+
+/// A JSON body with the token redacted from every string in it (keys included). Falls back
+/// to the body as it was if it does not re-encode (it parsed a moment ago, so it does).
+fn scrub_json(body: &[u8], token: Option<&SecretString>) -> Vec<u8> {
+    fn walk(value: &mut serde_json::Value, token: Option<&SecretString>) {
+        match value {
+            serde_json::Value::String(s) => *s = scrub(std::mem::take(s), token),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, token)),
+            serde_json::Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut v) in entries {
+                    walk(&mut v, token);
+                    map.insert(scrub(key, token), v);
+                }
+            }
+            _ => {}
         }
-        _ => text,
     }
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return body.to_vec();
+    };
+    walk(&mut value, token);
+    serde_json::to_vec(&value).unwrap_or_else(|_| body.to_vec())
 }
 
 /// A response that carries a local failure to `post` (never seen by callers).

@@ -61,6 +61,7 @@ mod generated;
 mod generated_meta;
 
 pub mod auth;
+pub mod body;
 mod client;
 mod config;
 mod error;
@@ -69,6 +70,7 @@ mod hooks;
 pub mod meta;
 pub mod oauth;
 pub mod retry;
+pub mod sanitize;
 mod secret;
 mod timestamp;
 pub mod trace;
@@ -82,8 +84,8 @@ pub use config::{
     DEFAULT_REQUEST_TIMEOUT, ENV_API_VERSION, ENV_BASE_URL, ENV_TENANT_ID, ENV_TOKEN, USER_AGENT,
 };
 pub use error::{
-    ApiError, AuthError, DecodeError, Error, ErrorDetails, FieldRef, Result, TransportError,
-    TransportKind,
+    ApiError, AuthError, DISPLAY_MAX_CHARS, DecodeError, Error, ErrorDetails, FieldRef,
+    RedirectError, Result, SERVER_TEXT_MAX_CHARS, TransportError, TransportKind,
 };
 pub use retry::{RetryBudget, RetryPolicy, RetryStop};
 pub use secret::SecretString;

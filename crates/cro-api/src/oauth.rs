@@ -231,6 +231,7 @@ impl OAuthClient {
             .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
             .timeout(DEFAULT_REQUEST_TIMEOUT)
             .redirect(reqwest::redirect::Policy::none())
+            .referer(false)
             .build()
             .map_err(|e| OAuthError::Http(crate::error::error_chain(&e)))?;
         OAuthClient::with_http_client(config, http)
@@ -255,6 +256,7 @@ impl OAuthClient {
             .set_auth_uri(AuthUrl::from_url(auth_url))
             .set_token_uri(TokenUrl::from_url(token_url));
         if let Some(secret) = &config.client_secret {
+            crate::sanitize::register_secret(secret.expose_secret());
             inner = inner.set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()));
         }
         if let Some(redirect) = &config.redirect_url {
@@ -379,9 +381,13 @@ fn check_endpoint(raw: &str, setting: &'static str, insecure: bool) -> Result<Ur
 
 fn map_token_error(e: RequestTokenError<AdapterError, BasicErrorResponse>) -> OAuthError {
     match e {
+        // Both strings come from the server: cleaned (controls escaped, secrets redacted)
+        // and cut to a readable length.
         RequestTokenError::ServerResponse(r) => OAuthError::Server {
-            error: r.error().to_string(),
-            description: r.error_description().cloned(),
+            error: crate::sanitize::one_line(r.error().as_ref(), 100),
+            description: r
+                .error_description()
+                .map(|d| crate::sanitize::one_line(d, crate::error::SERVER_TEXT_MAX_CHARS)),
         },
         RequestTokenError::Request(e) => OAuthError::Http(e.0),
         // The serde message could quote a value from the body; report only where it failed.
@@ -479,11 +485,22 @@ impl TokenSet {
         refresh_token: Option<SecretString>,
         expires_at: Option<SystemTime>,
     ) -> Self {
-        TokenSet {
+        let set = TokenSet {
             access_token: access_token.into(),
             refresh_token,
             expires_at,
             scopes: Vec::new(),
+        };
+        set.register_secrets();
+        set
+    }
+
+    /// Make both tokens known to [`crate::sanitize`], so that a server echoing them never
+    /// gets them printed.
+    fn register_secrets(&self) {
+        crate::sanitize::register_secret(self.access_token.expose_secret());
+        if let Some(refresh) = &self.refresh_token {
+            crate::sanitize::register_secret(refresh.expose_secret());
         }
     }
 
@@ -491,7 +508,7 @@ impl TokenSet {
         response: &impl TokenResponse,
         previous_refresh: Option<&SecretString>,
     ) -> Self {
-        TokenSet {
+        let set = TokenSet {
             access_token: SecretString::new(response.access_token().secret().as_str()),
             refresh_token: response
                 .refresh_token()
@@ -504,7 +521,9 @@ impl TokenSet {
                 .scopes()
                 .map(|s| s.iter().map(|s| s.to_string()).collect())
                 .unwrap_or_default(),
-        }
+        };
+        set.register_secrets();
+        set
     }
 
     /// The access token.
@@ -681,27 +700,44 @@ impl<'c> oauth2::AsyncHttpClient<'c> for HttpAdapter<'_> {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request)
                 .map_err(|e| AdapterError(crate::error::error_chain(&e.without_url())))?;
-            let mut response = client
+            let response = client
                 .execute(request)
                 .await
                 .map_err(|e| AdapterError(crate::error::error_chain(&e.without_url())))?;
+            let status = response.status();
+            if status.is_redirection() {
+                // Not followed (see `OAuthClient::new`): a token request carries the code or
+                // refresh token and the client secret.
+                let location = response
+                    .headers()
+                    .get(http::header::LOCATION)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .unwrap_or_default();
+                return Err(AdapterError(format!(
+                    "the token endpoint answered {status} redirecting to `{}`; redirects are not \
+                     followed: check the token URL",
+                    crate::sanitize::one_line(&location, 200)
+                )));
+            }
             let mut builder = http::Response::builder()
-                .status(response.status())
+                .status(status)
                 .version(response.version());
             if let Some(headers) = builder.headers_mut() {
                 *headers = response.headers().clone();
             }
-            let mut body = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
+            let body = crate::body::read_capped(response, MAX_TOKEN_RESPONSE as u64)
                 .await
-                .map_err(|e| AdapterError(crate::error::error_chain(&e.without_url())))?
-            {
-                if body.len() + chunk.len() > MAX_TOKEN_RESPONSE {
-                    return Err(AdapterError("token response too large".to_owned()));
-                }
-                body.extend_from_slice(&chunk);
-            }
+                .map_err(|e| match e {
+                    crate::body::ReadBodyError::TooLarge(_) => AdapterError(format!(
+                        "the token response is larger than {} (token responses are a few \
+                         kilobytes); check the token URL",
+                        crate::body::human_size(MAX_TOKEN_RESPONSE as u64)
+                    )),
+                    crate::body::ReadBodyError::Read(e) => {
+                        AdapterError(crate::error::error_chain(&e))
+                    }
+                })?
+                .to_vec();
             builder
                 .body(body)
                 .map_err(|e| AdapterError(format!("invalid token response: {e}")))

@@ -17,6 +17,14 @@ async fn call(server: &TestServer) -> Error {
     Error::from(err)
 }
 
+/// `line (request id <the error's id>)`: how a one-attempt error displays.
+fn with_id(line: &str, err: &Error) -> String {
+    format!(
+        "{line} (request id {})",
+        err.request_id().expect("a request id")
+    )
+}
+
 #[tokio::test]
 async fn reason_phrase_is_the_display() {
     bounded(async {
@@ -32,9 +40,11 @@ async fn reason_phrase_is_the_display() {
         })
         .await;
         let err = call(&server).await;
+        // One line: status, the API's message once, the request id (issue 12).
         assert_eq!(
             err.to_string(),
-            "400 CreateCustomerModel.user_id: Unknown field."
+            "400 CreateCustomerModel.user_id: Unknown field. \
+             (request id 3f0e8d5c-0000-4000-8000-000000000001)"
         );
         assert_eq!(
             err.reason(),
@@ -78,7 +88,7 @@ async fn reason_alone_still_gives_field_and_detail() {
         let err = call(&server).await;
         assert_eq!(
             err.to_string(),
-            "400 CreateUserRequestModel.username: Already taken."
+            with_id("400 CreateUserRequestModel.username: Already taken.", &err)
         );
         assert_eq!(err.field().and_then(|f| f.name()), Some("username"));
         assert_eq!(err.detail(), Some("Already taken."));
@@ -97,7 +107,7 @@ async fn without_reason_the_body_makes_the_status_line() {
         assert_eq!(err.reason(), None);
         assert_eq!(
             err.to_string(),
-            "400 CreateCustomerModel.user_id: Unknown field."
+            with_id("400 CreateCustomerModel.user_id: Unknown field.", &err)
         );
     })
     .await;
@@ -117,7 +127,7 @@ async fn older_title_shape_is_understood() {
         assert!(err.is_forbidden());
         assert_eq!(err.title(), Some("Forbidden"));
         assert_eq!(err.field(), None);
-        assert_eq!(err.to_string(), "403 Not your tenant.");
+        assert_eq!(err.to_string(), with_id("403 Not your tenant.", &err));
         assert_eq!(err.body_excerpt(), None);
     })
     .await;
@@ -135,7 +145,7 @@ async fn html_page_from_a_proxy() {
         assert_eq!(err.body_excerpt(), Some("502 Bad Gateway 502 Bad Gateway nginx/1.25.3"));
         assert_eq!(
             err.to_string(),
-            "502 Bad Gateway; body: 502 Bad Gateway 502 Bad Gateway nginx/1.25.3"
+            with_id("502 Bad Gateway; body: 502 Bad Gateway 502 Bad Gateway nginx/1.25.3", &err)
         );
         assert!(err.request_id().is_some(), "the id the client sent is reported");
         assert!(err.is_retryable());
@@ -152,7 +162,10 @@ async fn html_page_after_get_retries() {
         assert_eq!(err.attempts(), Some(3));
         assert_eq!(
             err.to_string(),
-            "504 Gateway Timeout; body: Gateway Timeout (after 3 attempts)"
+            format!(
+                "504 Gateway Timeout; body: Gateway Timeout (after 3 attempts; request id {})",
+                err.request_id().unwrap()
+            )
         );
     })
     .await;
@@ -170,7 +183,10 @@ async fn json_of_another_shape() {
         assert_eq!(err.body_excerpt(), Some(r#"{"errors":[{"msg":"bad"}]}"#));
         assert_eq!(
             err.to_string(),
-            r#"422 Unprocessable Entity; body: {"errors":[{"msg":"bad"}]}"#
+            with_id(
+                r#"422 Unprocessable Entity; body: {"errors":[{"msg":"bad"}]}"#,
+                &err
+            )
         );
     })
     .await;
@@ -202,7 +218,10 @@ async fn empty_body() {
         let err = call(&server).await;
         assert!(err.is_server_error());
         assert_eq!(err.body_excerpt(), Some(""));
-        assert_eq!(err.to_string(), "500 Internal Server Error; empty body");
+        assert_eq!(
+            err.to_string(),
+            with_id("500 Internal Server Error; empty body", &err)
+        );
     })
     .await;
 }

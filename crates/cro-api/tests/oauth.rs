@@ -417,7 +417,10 @@ async fn a_second_401_is_returned_not_looped() {
         assert!(err.is_unauthorized());
         assert_eq!(
             err.to_string(),
-            "401 Invalid access token. (after 2 attempts)"
+            format!(
+                "401 Invalid access token. (after 2 attempts; request id {})",
+                err.request_id().unwrap()
+            )
         );
         assert_eq!(api.count(), 2);
         assert_eq!(idp.refreshes(), 1);

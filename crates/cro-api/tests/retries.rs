@@ -96,7 +96,13 @@ async fn server_error_burst_exhausts_attempts_and_reports_them() {
         assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
         assert_eq!(err.attempts(), Some(4));
         assert_eq!(err.retry_stop(), Some(RetryStop::AttemptsExhausted));
-        assert_eq!(err.to_string(), "503 Try again later. (after 4 attempts)");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "503 Try again later. (after 4 attempts; request id {})",
+                err.request_id().unwrap()
+            )
+        );
     })
     .await;
 }

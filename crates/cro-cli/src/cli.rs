@@ -90,6 +90,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub attempts: u32,
+    /// Largest response body read, with a unit (64MiB, 1GiB; default 256MiB). A bigger or
+    /// endless body fails the command instead of filling memory.
+    #[arg(long, global = true, value_name = "SIZE", default_value = "256MiB",
+          value_parser = crate::byte_size::parse)]
+    pub max_body_size: u64,
 }
 
 /// `cro --help`: examples, above the exit codes.

@@ -56,6 +56,7 @@ pub async fn connect(global: &GlobalArgs) -> CliResult<Connection> {
     let mut builder = cro_api::Client::builder()
         .request_timeout(Duration::from_secs(global.timeout.max(1)))
         .retry_policy(cro_api::RetryPolicy::default().max_attempts(global.attempts))
+        .max_body_size(global.max_body_size)
         .user_agent_suffix(concat!("cro-cli/", env!("CARGO_PKG_VERSION")));
     let mut demo = None;
     if global.demo {

@@ -2,8 +2,9 @@
 //! variable they set (never a builder method), the API's message said once, and network
 //! failures that name the host and the setting to check.
 //!
-//! Nothing here can print a token: the client's errors are documented to be secret-free, and
-//! the CLI adds only statuses, field names, flag names and ids.
+//! Nothing here can print a token or drive the terminal: the client's errors carry server
+//! text already cleaned (control characters escaped, secrets redacted), and
+//! [`CliError`]'s `Display` cleans every line once more on the way out.
 
 use crate::exit::{CliError, Exit};
 use crate::resources;
@@ -50,8 +51,26 @@ pub fn api(e: &cro_api::Error) -> CliError {
         cro_api::Error::Config(c) => config(c),
         cro_api::Error::InvalidRequest(m) => CliError::usage(format!("invalid request: {m}")),
         cro_api::Error::Auth(a) => auth(a),
+        cro_api::Error::Transport(_) if e.is_body_too_large() => CliError::data(
+            e.to_string()
+                .replace("with max_body_size", "with --max-body-size"),
+        )
+        .detail("hint: a real page is far smaller; check --base-url, or raise --max-body-size (e.g. 1GiB) if the server is right"),
+        cro_api::Error::Redirect(r) => {
+            let mut err = CliError::new(Exit::Api, e.to_string());
+            if let Some(location) = r.location() {
+                err = err.detail(format!("location: {location}"));
+            }
+            err.detail("hint: the API documents no redirects; check --base-url / CRO_BASE_URL")
+        }
         cro_api::Error::Transport(t) => transport(t, e.request_id()),
-        cro_api::Error::Decode(_) => CliError::data(format!("undecodable response: {e}")),
+        cro_api::Error::Decode(d) => {
+            let err = CliError::data(format!("undecodable response: {e}"));
+            match d.excerpt() {
+                "" => err,
+                excerpt => err.detail(format!("body: {excerpt}")),
+            }
+        }
         cro_api::Error::UnexpectedStatus { .. } => CliError::new(Exit::Api, e.to_string()),
         // `Error` is non-exhaustive: anything new is at least reported.
         _ => CliError::other(e.to_string()),

@@ -21,8 +21,8 @@ pub enum Exit {
     Api = 4,
     /// 5: network problem or timeout: no answer from the server.
     Network = 5,
-    /// 6: data or paging problem: undecodable body, total_count drift, a page that does not
-    /// advance, fewer or more records than announced.
+    /// 6: data or paging problem: undecodable or oversized body, total_count drift, a page
+    /// that does not advance, fewer or more records than announced.
     Data = 6,
 }
 
@@ -42,8 +42,8 @@ Exit codes:
   3  authentication/configuration error (missing token, 401/403, bad profile, login failed)
   4  API error (other 4xx/5xx; the server's status line and error fields are printed)
   5  network error or timeout
-  6  data/paging error (undecodable response, total_count drift, non-advancing pages,
-     record count different from total_count)
+  6  data/paging error (undecodable or oversized response, total_count drift,
+     non-advancing pages, record count different from total_count)
   130  interrupted (Ctrl-C); no output file is written
 
 Settings precedence: flags > environment (CRO_BASE_URL, CRO_TOKEN, CRO_TENANT_ID,
@@ -98,11 +98,20 @@ impl CliError {
     }
 }
 
+/// Longest message printed, in characters (server text is cut well before this).
+const MESSAGE_MAX_CHARS: usize = 600;
+/// Longest detail line printed, in characters.
+const DETAIL_MAX_CHARS: usize = 400;
+
+/// The one place errors are rendered for the terminal: every line is cleaned on the way out
+/// (control characters escaped, every secret the process knows redacted in any letter case,
+/// lengths bounded), whatever path built it.
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
+        use cro_api::sanitize::one_line;
+        f.write_str(&one_line(&self.message, MESSAGE_MAX_CHARS))?;
         for d in &self.details {
-            write!(f, "\n  {d}")?;
+            write!(f, "\n  {}", one_line(d, DETAIL_MAX_CHARS))?;
         }
         Ok(())
     }
@@ -150,6 +159,18 @@ mod tests {
                 "code {c} not documented"
             );
         }
+    }
+
+    #[test]
+    fn display_escapes_controls_and_redacts_secrets() {
+        cro_api::sanitize::register_secret("cli-test-secret-value");
+        let e = CliError::new(Exit::Api, "403 \x1b]0;owned\x07 CLI-TEST-SECRET-VALUE\r")
+            .detail("detail: a\nb\u{9b}c");
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "403 \\x1b]0;owned\\x07 [redacted]\\r\n  detail: a\\nb\\x9bc"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! it. `cro --demo ...` runs everything against an embedded fake server. See `cro --help`.
 
 mod auth;
+mod byte_size;
 mod cli;
 mod connect;
 mod credentials;

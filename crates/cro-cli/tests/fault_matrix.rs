@@ -614,3 +614,305 @@ fn total_count_drift_allowed_is_never_silent() {
     }
     .run();
 }
+
+// -------------------------------------------------------------------------------------------
+// Hostile servers (issue 11): a proxy in front of the fake answers one request mid-walk with
+// something hostile. Every cell must fail loudly (its exit class, a message naming the
+// problem), print no control byte and no token in any letter case, and leave no output file.
+
+/// Which request (0-based) the proxy answers with the hostile response: a few pages are
+/// already written (or in flight) when it comes.
+const HOSTILE_AT: usize = 4;
+
+/// What the proxy sends instead of the fake's answer.
+#[derive(Clone)]
+enum Hostility {
+    /// A 200 whose body never ends.
+    EndlessBody,
+    /// A 200 announcing a body over the cap, then silence.
+    ContentLengthOverCap,
+    /// A complete response, bytes as given.
+    Raw(Vec<u8>),
+}
+
+/// A loopback proxy to `upstream`, hostile on request [`HOSTILE_AT`].
+struct HostileProxy {
+    url: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl HostileProxy {
+    fn start(upstream: std::net::SocketAddr, hostility: Hostility) -> HostileProxy {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let count = Arc::new(AtomicUsize::new(0));
+        let stop2 = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop2.load(Ordering::Relaxed) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                let (count, stop, hostility) =
+                    (Arc::clone(&count), Arc::clone(&stop2), hostility.clone());
+                std::thread::spawn(move || {
+                    proxy_connection(client, upstream, &count, &stop, &hostility)
+                });
+            }
+        });
+        HostileProxy { url, stop }
+    }
+}
+
+impl Drop for HostileProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// One client connection: each request forwarded (with `connection: close` both ways), or
+/// the hostile answer for request [`HOSTILE_AT`].
+fn proxy_connection(
+    mut client: TcpStream,
+    upstream: std::net::SocketAddr,
+    count: &std::sync::atomic::AtomicUsize,
+    stop: &std::sync::atomic::AtomicBool,
+    hostility: &Hostility,
+) {
+    use std::sync::atomic::Ordering;
+    let _ = client.set_nonblocking(false);
+    let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    if count.fetch_add(1, Ordering::SeqCst) == HOSTILE_AT {
+        match hostility {
+            Hostility::EndlessBody => {
+                let chunk = vec![b' '; 64 * 1024];
+                let ok = client
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\r\n[")
+                    .is_ok();
+                while ok && !stop.load(Ordering::Relaxed) && client.write_all(&chunk).is_ok() {}
+            }
+            Hostility::ContentLengthOverCap => {
+                let _ = client.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                      content-length: 107374182400\r\n\r\n",
+                );
+                // Hold the connection open without a byte of body until the test ends.
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+            Hostility::Raw(bytes) => {
+                let _ = client.write_all(bytes);
+            }
+        }
+        return;
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let mut request: String = head
+        .split("\r\n")
+        .filter(|l| !l.is_empty() && !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    request.push_str("connection: close\r\n\r\n");
+    let Ok(mut up) = TcpStream::connect(upstream) else {
+        return;
+    };
+    let mut answer = Vec::new();
+    if up.write_all(request.as_bytes()).is_err() || up.read_to_end(&mut answer).is_err() {
+        return;
+    }
+    let Some(split) = answer.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return;
+    };
+    let answer_head = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let mut out: String = answer_head
+        .split("\r\n")
+        .filter(|l| !l.to_ascii_lowercase().starts_with("connection:"))
+        .map(|l| format!("{l}\r\n"))
+        .collect();
+    out.push_str("connection: close\r\n\r\n");
+    let _ = client.write_all(out.as_bytes());
+    let _ = client.write_all(&answer[split + 4..]);
+}
+
+/// A complete hostile HTTP/1.1 response.
+fn hostile_response(status_line: &str, headers: &[(&str, &str)], body: &[u8]) -> Hostility {
+    let mut out = format!(
+        "HTTP/1.1 {status_line}\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str("connection: close\r\n\r\n");
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    Hostility::Raw(bytes)
+}
+
+/// Run `cro export customers` through a hostile proxy; the cell must fail with
+/// `failure_code`, cleanly (see the section comment). Returns the stderr.
+fn hostile_cell(
+    name: &'static str,
+    hostility: impl FnOnce(&Server) -> Hostility,
+    args: &'static [&'static str],
+    failure_code: i32,
+    hints: &'static [&'static str],
+) -> String {
+    let server = Server::start(plan());
+    let token = server.token();
+    let proxy = HostileProxy::start(server.fake.addr(), hostility(&server));
+    let config_dir = tempfile::tempdir().expect("config dir");
+    let out_dir = tempfile::tempdir().expect("output dir");
+    let file = out_dir.path().join("customers.ndjson");
+    std::fs::write(&file, PREVIOUS).expect("write the previous export");
+    let before = dir_entries(out_dir.path());
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cro"));
+    for var in ["CRO_API_VERSION", "CRO_PROFILE", "CRO_CLIENT_SECRET"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("CRO_CONFIG_DIR", config_dir.path())
+        .env("CRO_BASE_URL", &proxy.url)
+        .env("CRO_TOKEN", &token)
+        .env("CRO_TENANT_ID", server.tenant().to_string())
+        .args(["export", "customers", "--format", "ndjson"])
+        .args(["--page-size", PAGE_SIZE, "--output"])
+        .arg(&file)
+        .args(args);
+    let output = run_with_timeout(cmd);
+    let code = output.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let context = format!("[{name}] exit {code}\n--- stderr\n{stderr}");
+    let lower = stderr.to_lowercase();
+    assert!(!lower.contains("panicked"), "cro panicked {context}");
+    assert!(
+        !lower.contains(&token.to_lowercase()),
+        "cro printed the token (in some letter case) {context}"
+    );
+    assert!(
+        !stderr.chars().any(|c| c.is_control() && c != '\n'),
+        "a control character reached stderr {context:?}"
+    );
+    let cell = Cell {
+        name,
+        plan: plan(),
+        args,
+        failure_code,
+        hints,
+        preexisting: true,
+        warned_loss_allowed: false,
+    };
+    assert_ne!(
+        code, 0,
+        "a hostile answer cannot give a complete export {context}"
+    );
+    cell.check_failure(code, &stderr, out_dir.path(), &before, &context);
+    eprintln!("fault matrix: {name:<44} -> Failed({code})");
+    stderr
+}
+
+/// A 200 whose body never ends, mid-walk: stopped at the cap.
+#[test]
+fn hostile_endless_page_body() {
+    hostile_cell(
+        "endless 200 body (request 5), 1 MiB cap",
+        |_| Hostility::EndlessBody,
+        &["--max-body-size", "1MiB"],
+        6,
+        &["1 mib limit"],
+    );
+}
+
+/// A `Content-Length` of 100 GiB, mid-walk: refused before reading.
+#[test]
+fn hostile_content_length_over_the_cap() {
+    hostile_cell(
+        "Content-Length 100 GiB (request 5)",
+        |_| Hostility::ContentLengthOverCap,
+        &[],
+        6,
+        &["256 mib limit"],
+    );
+}
+
+/// A 403 whose JSON fields carry ESC/BEL/CR/C1 and the token in three letter cases.
+#[test]
+fn hostile_error_fields() {
+    hostile_cell(
+        "403 with control chars and the token",
+        |server| {
+            let token = server.token();
+            let body = serde_json::json!({
+                "field": "CustomerModel.\u{1b}[2Jname",
+                "detail": format!("token {token}\u{7}\u{1b}]0;owned\u{7}\rexported 3000 records"),
+                "explanation": format!("{} {}\u{9b}", token.to_uppercase(), token.to_lowercase()),
+                "title": "\u{1b}[31mForbidden",
+            })
+            .to_string();
+            hostile_response(
+                "403 Forbidden",
+                &[("content-type", "application/json")],
+                body.as_bytes(),
+            )
+        },
+        &[],
+        3,
+        &["403"],
+    );
+}
+
+/// A 200 HTML page (a captive portal) echoing the token, mid-walk.
+#[test]
+fn hostile_html_page_echoing_the_token() {
+    hostile_cell(
+        "200 HTML echoing the token",
+        |server| {
+            let token = server.token();
+            let page = format!(
+                "<html><body>\u{1b}[2JSession {} expired ({token})\r</body></html>",
+                token.to_uppercase()
+            );
+            hostile_response("200 OK", &[("content-type", "text/html")], page.as_bytes())
+        },
+        &[],
+        6,
+        &["decode"],
+    );
+}
+
+/// A 302 to another origin (a second listener) mid-walk: not followed, nothing sent there.
+#[test]
+fn hostile_redirect_to_another_origin() {
+    let other = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the other origin");
+    other.set_nonblocking(true).expect("nonblocking");
+    let other_url = format!("http://{}", other.local_addr().expect("addr"));
+    let location = format!("{other_url}/customers");
+    let stderr = hostile_cell(
+        "302 to another origin",
+        move |_| hostile_response("302 Found", &[("location", &location)], b""),
+        &[],
+        4,
+        &["redirect"],
+    );
+    assert!(
+        stderr.contains(&other_url),
+        "the Location is named: {stderr}"
+    );
+    assert!(
+        other.accept().is_err(),
+        "a connection reached the other origin"
+    );
+}

@@ -254,15 +254,16 @@ impl<'c> RawListRequest<'c> {
 /// polled, so reading and checking each page on the runtime's workers lets every page in
 /// flight arrive and be parsed in parallel (on a 2-core machine, the difference between one
 /// busy core and two). The task is aborted if the walk drops the page (a stop, an error).
+///
+/// The body is read under the client's size cap (`max_body_size`): a `Content-Length` over it
+/// is refused before reading, and the streaming read stops at the cap.
 async fn read_page(
     style: PageStyle,
     response: reqwest::Response,
+    max_body_size: u64,
 ) -> Result<RawPage<RawItem>, cro_api::Error> {
     let work = async move {
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| cro_api::Error::from(HookError::ResponseBodyError(e)))?;
+        let body = cro_api::body::read_capped(response, max_body_size).await?;
         parse_page(style, body)
     };
     match tokio::runtime::Handle::try_current() {
@@ -314,7 +315,8 @@ impl PagedRequest for RawListRequest<'_> {
             .send(page_index, page_limit)
             .await
             .map_err(cro_api::Error::from)?;
-        read_page(self.style, response).await
+        let max_body_size = self.client.state().max_body_size();
+        read_page(self.style, response, max_body_size).await
     }
 }
 
