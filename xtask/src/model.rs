@@ -191,7 +191,10 @@ fn item_keys(
                 })
                 .collect(),
             Some(_) => {
-                problems.push(&location, "x-cro-key must be a non-empty list of property names");
+                problems.push(
+                    &location,
+                    "x-cro-key must be a non-empty list of property names",
+                );
                 continue;
             }
             None if has("id") => vec![vec!["id".to_owned()]],
@@ -205,7 +208,10 @@ fn item_keys(
         };
         for name in components.iter().flatten() {
             if !has(name) {
-                problems.push(&location, format!("x-cro-key names `{name}`, not a property"));
+                problems.push(
+                    &location,
+                    format!("x-cro-key names `{name}`, not a property"),
+                );
             }
         }
         keys.push((model.to_owned(), components));
