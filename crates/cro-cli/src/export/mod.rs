@@ -207,8 +207,8 @@ fn walk_request<R: PagedRequest>(
                 stats.repeats
             );
         }
-        // Repeats dropped by --dedupe were received: the server counted them.
-        let received = stats.items + stats.repeats;
+        // What is written must be the whole list: with --dedupe, the distinct records.
+        let received = stats.items;
         if let Some(total) = stats.total_count
             && received != total
         {

@@ -23,28 +23,35 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Set by [`guard_closed_stdout`] when file descriptor 1 was closed at start.
+/// Set by [`guard_closed_stdout`] when standard output was closed at start.
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Call first thing in `main`: if standard output is closed (`cro ... >&-`), remember it and
-/// park `/dev/null` (read-only) on descriptor 1, so that no file or socket the program opens
-/// later gets number 1 and receives what was meant for stdout.
+/// Call first thing in `main`: find out whether standard output was closed when `cro`
+/// started (`cro ... >&-`), so that an export to stdout fails instead of "succeeding".
+///
+/// Rust's runtime opens `/dev/null` read-write on a standard descriptor that is closed at
+/// start (so that no file the program opens gets number 1), and writes then vanish. So
+/// descriptor 1 counts as closed when it is that: `/dev/null` opened read-write (a shell's
+/// `>/dev/null` opens it write-only, which stays a valid, if pointless, destination).
 pub fn guard_closed_stdout() {
     #[cfg(unix)]
     {
-        // SAFETY: fcntl(F_GETFD) only queries the descriptor's flags.
-        let closed = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) } == -1;
-        if closed {
-            STDOUT_CLOSED.store(true, Ordering::Relaxed);
-            // SAFETY: plain open/dup2/close on descriptors this function owns; fd 1 is free.
-            unsafe {
-                let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC);
-                if fd >= 0 && fd != libc::STDOUT_FILENO {
-                    libc::dup2(fd, libc::STDOUT_FILENO);
-                    libc::close(fd);
-                }
-            }
-        }
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        // SAFETY: fcntl(F_GETFL) only reads the descriptor's status flags.
+        let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFL) };
+        let closed = flags == -1 || {
+            // SAFETY: fstat fills the zeroed struct for a descriptor we do not own or close.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            let stat_ok = unsafe { libc::fstat(libc::STDOUT_FILENO, &mut st) } == 0;
+            let dev_null = std::fs::metadata("/dev/null")
+                .ok()
+                .filter(|m| m.file_type().is_char_device());
+            flags & libc::O_ACCMODE == libc::O_RDWR
+                && stat_ok
+                && (st.st_mode & libc::S_IFMT) == libc::S_IFCHR
+                && dev_null.is_some_and(|m| m.rdev() == st.st_rdev as u64)
+        };
+        STDOUT_CLOSED.store(closed, Ordering::Relaxed);
     }
 }
 
