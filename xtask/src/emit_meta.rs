@@ -20,6 +20,10 @@ pub fn emit(model: &Model) -> Result<String> {
     let api_versions = &model.api_versions;
     let hook_events = &model.hook_events;
     let latest = &model.latest_api_version;
+    let item_keys = model.item_keys.iter().map(|(name, components)| {
+        let components = components.iter().map(|names| quote!(&[#(#names),*]));
+        quote!((#name, &[#(#components),*]))
+    });
     let tokens = quote! {
         use crate::meta::{Auth, Method, Operation, Paging, QueryParam, TenantHeader};
 
@@ -34,6 +38,10 @@ pub fn emit(model: &Model) -> Result<String> {
 
         /// Webhook event names (`HookEvent` schema), in spec order.
         pub static HOOK_EVENTS: &[&str] = &[#(#hook_events),*];
+
+        /// The identity of the items of each paged list, by item model (sorted): the key
+        /// components, each a list of alternative property names (`x-cro-key`, else `id`).
+        pub static ITEM_KEYS: &[(&str, &[&[&str]])] = &[#(#item_keys),*];
 
         /// The API version the spec describes (`info.version`); the client sends it by default.
         pub const LATEST_API_VERSION: &str = #latest;

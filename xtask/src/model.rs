@@ -34,6 +34,9 @@ pub struct Model {
     pub hook_events: Vec<String>,
     /// `info.version`.
     pub latest_api_version: String,
+    /// The identity of the items of every paged list: item model name and its key
+    /// components (each a list of alternative property names), sorted by model name.
+    pub item_keys: Vec<(String, Vec<Vec<String>>)>,
 }
 
 /// HTTP method (mirrors `cro_api::meta::Method`).
@@ -151,6 +154,71 @@ impl Problems {
     }
 }
 
+/// The key of each paged list's item model: `x-cro-key` (a list of components, each a
+/// property name or `|`-separated alternatives for a field renamed between API versions),
+/// or `id` when the schema has one. Every name must be a property of the schema.
+fn item_keys(
+    spec: &Value,
+    operations: &[OperationModel],
+    problems: &mut Problems,
+) -> Vec<(String, Vec<Vec<String>>)> {
+    let models: BTreeSet<&str> = operations
+        .iter()
+        .filter_map(|op| match &op.paging {
+            Paging::Envelope { item_model, .. } | Paging::BareArray { item_model, .. } => {
+                Some(item_model.as_str())
+            }
+            Paging::None => None,
+        })
+        .collect();
+    let mut keys = Vec::new();
+    for model in models {
+        let location = format!("components.schemas.{model}");
+        let schema = spec
+            .pointer(&format!("/components/schemas/{model}"))
+            .unwrap_or(&Value::Null);
+        let properties = schema.get("properties");
+        let has = |name: &str| properties.and_then(|p| p.get(name)).is_some();
+        let components: Vec<Vec<String>> = match schema.get("x-cro-key") {
+            Some(Value::Array(items)) if !items.is_empty() => items
+                .iter()
+                .map(|item| {
+                    item.as_str()
+                        .unwrap_or_default()
+                        .split('|')
+                        .map(|n| n.trim().to_owned())
+                        .collect()
+                })
+                .collect(),
+            Some(_) => {
+                problems.push(
+                    &location,
+                    "x-cro-key must be a non-empty list of property names",
+                );
+                continue;
+            }
+            None if has("id") => vec![vec!["id".to_owned()]],
+            None => {
+                problems.push(
+                    &location,
+                    "the item model of a paged list needs an `id` property or an x-cro-key",
+                );
+                continue;
+            }
+        };
+        for name in components.iter().flatten() {
+            if !has(name) {
+                problems.push(
+                    &location,
+                    format!("x-cro-key names `{name}`, not a property"),
+                );
+            }
+        }
+        keys.push((model.to_owned(), components));
+    }
+    keys
+}
+
 /// Names of the security schemes, identified by what they are rather than what they are called.
 struct Schemes {
     bearer: BTreeSet<String>,
@@ -208,6 +276,8 @@ impl Model {
             }
         }
 
+        let item_keys = item_keys(spec, &operations, &mut problems);
+
         if !problems.0.is_empty() {
             bail!(
                 "spec/openapi.yaml breaks the generator's conventions:\n  - {}",
@@ -220,6 +290,7 @@ impl Model {
             api_versions,
             hook_events,
             latest_api_version,
+            item_keys,
         })
     }
 }

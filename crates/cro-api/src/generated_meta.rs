@@ -1726,5 +1726,25 @@ pub static HOOK_EVENTS: &[&str] = &[
     "Job",
     "Truck",
 ];
+/// The identity of the items of each paged list, by item model (sorted): the key
+/// components, each a list of alternative property names (`x-cro-key`, else `id`).
+pub static ITEM_KEYS: &[(&str, &[&[&str]])] = &[
+    ("CustomerAddressModel", &[&["id"]]),
+    ("CustomerContactModel", &[&["id"]]),
+    ("DispatchCustomerLocationModel", &[&["id", "customer_id"], &["location_id"]]),
+    ("DriverChatMessageModel", &[&["id"]]),
+    ("DriverModel", &[&["id"]]),
+    ("DumpDestinationModel", &[&["id"]]),
+    ("JobAssetModel", &[&["id"]]),
+    ("JobModel", &[&["id"]]),
+    ("LocationModel", &[&["id"]]),
+    ("MaterialModel", &[&["id"]]),
+    ("TenantModel", &[&["id"]]),
+    ("ThirdPartyHaulerConnectionModel", &[&["third_party_hauler_id"], &["location_id"]]),
+    ("ThirdPartyHaulerModel", &[&["id"]]),
+    ("TruckModel", &[&["id"]]),
+    ("UserModel", &[&["id"]]),
+    ("WebhookModel", &[&["id"]]),
+];
 /// The API version the spec describes (`info.version`); the client sends it by default.
 pub const LATEST_API_VERSION: &str = "2023/04/19";

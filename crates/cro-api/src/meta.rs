@@ -5,7 +5,18 @@
 //! "which roles may call this", "is this a paged list", or "does this send `x-tenant-id`"
 //! reads it instead of hard-coding per-endpoint knowledge.
 
-pub use crate::generated_meta::{API_VERSIONS, HOOK_EVENTS, LATEST_API_VERSION, OPERATIONS, ROLES};
+pub use crate::generated_meta::{
+    API_VERSIONS, HOOK_EVENTS, ITEM_KEYS, LATEST_API_VERSION, OPERATIONS, ROLES,
+};
+
+/// What identifies one item of a list of `item_model` ([`ITEM_KEYS`]): key components, each a
+/// list of alternative property names (a field renamed between API versions), or an empty
+/// slice for a model that is not the item of a paged list.
+pub fn item_key(item_model: &str) -> &'static [&'static [&'static str]] {
+    ITEM_KEYS
+        .binary_search_by(|(model, _)| (*model).cmp(item_model))
+        .map_or(&[], |i| ITEM_KEYS[i].1)
+}
 
 /// HTTP method of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -149,6 +160,11 @@ impl Operation {
         self.query_params
             .iter()
             .filter(|q| q.name != "page_index" && q.name != "page_limit")
+    }
+
+    /// What identifies one item of this paged list ([`item_key`]); empty when not paged.
+    pub fn item_key(&self) -> &'static [&'static [&'static str]] {
+        self.paging.item_model().map_or(&[], item_key)
     }
 
     /// Whether `role` (wire name) may call this operation according to the spec.

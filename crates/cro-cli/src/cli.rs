@@ -289,6 +289,10 @@ pub struct ExportOptions {
     /// repeated; a warning is printed). Default: fail with exit code 6.
     #[arg(long)]
     pub allow_drift: bool,
+    /// Write each record once when the server sends one twice (offset paging repeats records
+    /// when rows are added during the export), with a warning. Default: fail with exit code 6.
+    #[arg(long)]
+    pub dedupe: bool,
     /// No progress bar and no summary line.
     #[arg(long, short = 'q')]
     pub quiet: bool,

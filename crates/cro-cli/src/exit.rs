@@ -24,6 +24,9 @@ pub enum Exit {
     /// 6: data or paging problem: undecodable or oversized body, total_count drift, a page
     /// that does not advance, fewer or more records than announced.
     Data = 6,
+    /// 141 (128 + SIGPIPE): the reader of stdout went away (`cro export ... | head -1`). The
+    /// export stops quietly, as a program killed by SIGPIPE would, without claiming success.
+    BrokenPipe = 141,
 }
 
 impl Exit {
@@ -43,8 +46,10 @@ Exit codes:
   4  API error (other 4xx/5xx; the server's status line and error fields are printed)
   5  network error or timeout
   6  data/paging error (undecodable or oversized response, total_count drift,
-     non-advancing pages, record count different from total_count)
-  130  interrupted (Ctrl-C); no output file is written
+     non-advancing pages, repeated records, record count different from total_count)
+  129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (128 + signal number): the
+     temporary file is removed and an existing --output file is left as it was
+  141  the reader of stdout went away (`| head`); the export stopped quietly
 
 Settings precedence: flags > environment (CRO_BASE_URL, CRO_TOKEN, CRO_TENANT_ID,
 CRO_API_VERSION, CRO_PROFILE) > profile in <config dir>/cro/config.toml (CRO_CONFIG_DIR
@@ -86,6 +91,14 @@ impl CliError {
     pub fn other(message: impl Into<String>) -> Self {
         Self::new(Exit::Other, message)
     }
+    /// The reader of stdout went away: exit 141 with nothing printed (see [`Exit::BrokenPipe`]).
+    pub fn broken_pipe() -> Self {
+        Self::new(Exit::BrokenPipe, "")
+    }
+    /// Whether nothing should be printed for this error (a closed pipe).
+    pub fn is_quiet(&self) -> bool {
+        self.message.is_empty() && self.details.is_empty()
+    }
     /// Add a detail line.
     pub fn detail(mut self, line: impl Into<String>) -> Self {
         self.details.push(line.into());
@@ -124,7 +137,7 @@ impl From<std::io::Error> for CliError {
         // A closed stdout (`cro get ... | head`) is not worth a scary message but still must
         // not look like success to the shell.
         if e.kind() == std::io::ErrorKind::BrokenPipe {
-            CliError::other("the output was closed early (broken pipe)")
+            CliError::broken_pipe()
         } else {
             CliError::other(format!("I/O error: {e}"))
         }
@@ -148,11 +161,12 @@ mod tests {
             Exit::Api,
             Exit::Network,
             Exit::Data,
+            Exit::BrokenPipe,
         ];
         let mut codes: Vec<i32> = all.iter().map(|e| e.code()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 6, 141]);
         for c in codes {
             assert!(
                 EXIT_CODES_HELP.contains(&format!("  {c}  ")),

@@ -25,10 +25,14 @@ use exit::{CliError, CliResult};
 use std::time::Duration;
 
 fn main() {
+    // First, before anything opens a file descriptor that could take number 1.
+    export::output::guard_closed_stdout();
     let code = match run() {
         Ok(()) => exit::Exit::Ok.code(),
         Err(e) => {
-            eprintln!("error: {e}");
+            if !e.is_quiet() {
+                eprintln!("error: {e}");
+            }
             e.exit.code()
         }
     };
@@ -55,7 +59,7 @@ fn run() -> CliResult<()> {
     result
 }
 
-/// Delete unfinished output files and exit 130 on Ctrl-C (destructors do not run on exit).
+#[cfg(not(unix))]
 fn install_interrupt_handler(runtime: &tokio::runtime::Runtime) {
     runtime.spawn(async {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -64,6 +68,35 @@ fn install_interrupt_handler(runtime: &tokio::runtime::Runtime) {
             std::process::exit(130);
         }
     });
+}
+
+/// On SIGINT (Ctrl-C), SIGTERM (`timeout`, systemd, CI) or SIGHUP (a closed terminal):
+/// delete unfinished output files and exit with 128 + the signal's number (130, 143, 129), as
+/// a shell reports a program killed by it. Destructors do not run on `process::exit`, hence
+/// the explicit cleanup; an existing `--output` file is never touched before the final rename.
+#[cfg(unix)]
+fn install_interrupt_handler(runtime: &tokio::runtime::Runtime) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signals = [
+        (SignalKind::interrupt(), "SIGINT", 2),
+        (SignalKind::terminate(), "SIGTERM", 15),
+        (SignalKind::hangup(), "SIGHUP", 1),
+    ];
+    for (kind, name, number) in signals {
+        // Registered now, on this thread, so that a signal sent right after the export
+        // starts is already ours (a task registering later would leave a window).
+        let _guard = runtime.enter();
+        let Ok(mut stream) = signal(kind) else {
+            continue; // cannot happen on Unix for these three; keep the default action
+        };
+        runtime.spawn(async move {
+            if stream.recv().await.is_some() {
+                export::output::cleanup_on_interrupt();
+                eprintln!("interrupted by {name}; no output file was written");
+                std::process::exit(128 + number);
+            }
+        });
+    }
 }
 
 fn dispatch(

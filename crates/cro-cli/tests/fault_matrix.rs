@@ -916,3 +916,75 @@ fn hostile_redirect_to_another_origin() {
         "a connection reached the other origin"
     );
 }
+
+/// Rows inserted ahead of the walk after request 3: later pages start 40 records early, so
+/// records repeat across pages while page numbers and totals stay honest. A repeat is loud.
+#[test]
+fn records_repeated_across_pages() {
+    let outcome = Cell {
+        name: "rows shifted +40 after request 3 (records repeat)",
+        plan: FaultPlan {
+            row_shift: Some(Drift {
+                after_request: 3,
+                delta: 40,
+            }),
+            ..plan()
+        },
+        args: &[],
+        failure_code: 6,
+        hints: &["same record twice"],
+        preexisting: true,
+        warned_loss_allowed: false,
+    }
+    .run();
+    assert_eq!(outcome, Outcome::Failed(6));
+}
+
+/// The same shift with `--dedupe --allow-drift`: each record written once, and the records
+/// the shift pushed out of reach are announced (warning), never silent.
+#[test]
+fn records_repeated_with_dedupe_are_written_once_and_warned() {
+    let outcome = Cell {
+        name: "rows shifted +40 with --dedupe --allow-drift",
+        plan: FaultPlan {
+            row_shift: Some(Drift {
+                after_request: 3,
+                delta: 40,
+            }),
+            ..plan()
+        },
+        args: &["--dedupe", "--allow-drift"],
+        failure_code: 6,
+        hints: &["same record twice", "total_count"],
+        preexisting: false,
+        warned_loss_allowed: true,
+    }
+    .run();
+    assert_eq!(outcome, Outcome::Warned);
+}
+
+/// `--allow-drift` with `total_count` growing mid-walk: the export finishes and writes the
+/// file (the data itself did not change here, so every record is there exactly once).
+#[test]
+fn total_count_drift_allowed_finishes_the_export() {
+    let outcome = Cell {
+        name: "total_count drift +5 with --allow-drift",
+        plan: FaultPlan {
+            total_count_drift: Some(Drift {
+                after_request: 2,
+                delta: 5,
+            }),
+            ..plan()
+        },
+        args: &["--allow-drift"],
+        failure_code: 6,
+        hints: &["changed during", "total_count", "drift"],
+        preexisting: true,
+        warned_loss_allowed: true,
+    }
+    .run();
+    assert!(
+        matches!(outcome, Outcome::Exact | Outcome::Warned),
+        "--allow-drift must finish the export: {outcome:?}"
+    );
+}

@@ -38,7 +38,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::registry::{self, ParamError, Params};
-use crate::request::{PageStyle, PagedRequest, PagedVisitor, RawPage, page_number};
+use crate::request::{PageStyle, PagedRequest, PagedVisitor, RawPage, first_negative, page_number};
 
 /// One item of a list, as the JSON text the server sent for it (no surrounding whitespace).
 ///
@@ -306,6 +306,10 @@ impl PagedRequest for RawListRequest<'_> {
         self.style
     }
 
+    fn item_json(item: &RawItem) -> std::borrow::Cow<'_, [u8]> {
+        std::borrow::Cow::Borrowed(item.as_bytes())
+    }
+
     async fn fetch_page(
         self,
         page_index: u32,
@@ -350,6 +354,12 @@ pub(crate) fn parse_page(
                 Err(e) => return Err(invalid(&body, e)),
             };
             Ok(RawPage {
+                negative: first_negative(
+                    envelope.current_page,
+                    envelope.current_limit,
+                    envelope.total_pages,
+                    envelope.total_count,
+                ),
                 current_page: page_number(envelope.current_page),
                 current_limit: page_number(envelope.current_limit),
                 total_pages: page_number(envelope.total_pages),
@@ -367,6 +377,7 @@ pub(crate) fn parse_page(
                 current_limit: None,
                 total_pages: None,
                 total_count: None,
+                negative: None,
                 results: items(&body, &array),
             })
         }

@@ -7,6 +7,7 @@
 //! `generated_paging.rs` through the macros below, for the progenitor builder of every
 //! operation marked `x-cro-paging` in the spec; the builder is cloned for each page.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::num::{NonZeroU32, NonZeroU64};
 
@@ -36,6 +37,9 @@ pub struct RawPage<T> {
     pub total_count: Option<u64>,
     /// The items of this page, in server order.
     pub results: Vec<T>,
+    /// The first paging number the server sent negative, with its name (the numbers above
+    /// are then `None`): an impossible value the pager reports rather than ignores.
+    pub negative: Option<(&'static str, i64)>,
 }
 
 /// A request for a paged list operation that can fetch any page of itself.
@@ -63,6 +67,13 @@ pub trait PagedRequest: Clone + Send + Sync {
     fn style(&self) -> PageStyle {
         Self::STYLE
     }
+    /// The JSON text of `item`, from which the pager reads the item's key to detect repeats.
+    ///
+    /// Typed items are serialized (their fields as decoded); a request whose items are
+    /// already JSON ([`RawItem`](crate::raw::RawItem)) returns them as they are.
+    fn item_json(item: &Self::Item) -> Cow<'_, [u8]> {
+        Cow::Owned(serde_json::to_vec(item).unwrap_or_default())
+    }
     /// Send the request for page `page_index` (1-based) of `page_limit` items.
     fn fetch_page(
         self,
@@ -84,17 +95,30 @@ pub trait PagedVisitor {
 pub(crate) trait PageNumber {
     /// The number, or `None` if it is negative (or absent).
     fn page_number(self) -> Option<u64>;
+    /// The number if it is negative (only signed types can be).
+    fn negative(self) -> Option<i64>
+    where
+        Self: Sized,
+    {
+        None
+    }
 }
 
 impl PageNumber for i64 {
     fn page_number(self) -> Option<u64> {
         u64::try_from(self).ok()
     }
+    fn negative(self) -> Option<i64> {
+        (self < 0).then_some(self)
+    }
 }
 
 impl PageNumber for i32 {
     fn page_number(self) -> Option<u64> {
         u64::try_from(self).ok()
+    }
+    fn negative(self) -> Option<i64> {
+        (self < 0).then_some(i64::from(self))
     }
 }
 
@@ -126,11 +150,35 @@ impl<N: PageNumber> PageNumber for Option<N> {
     fn page_number(self) -> Option<u64> {
         self.and_then(PageNumber::page_number)
     }
+    fn negative(self) -> Option<i64> {
+        self.and_then(PageNumber::negative)
+    }
 }
 
 /// Used by the macros: [`PageNumber::page_number`] as a function.
 pub(crate) fn page_number<N: PageNumber>(number: N) -> Option<u64> {
     number.page_number()
+}
+
+/// Used by the macros: the first of the four envelope numbers that is negative.
+pub(crate) fn first_negative<A, B, C, D>(
+    current_page: A,
+    current_limit: B,
+    total_pages: C,
+    total_count: D,
+) -> Option<(&'static str, i64)>
+where
+    A: PageNumber,
+    B: PageNumber,
+    C: PageNumber,
+    D: PageNumber,
+{
+    current_page
+        .negative()
+        .map(|n| ("current_page", n))
+        .or_else(|| current_limit.negative().map(|n| ("current_limit", n)))
+        .or_else(|| total_pages.negative().map(|n| ("total_pages", n)))
+        .or_else(|| total_count.negative().map(|n| ("total_count", n)))
 }
 
 /// A page number or size on its way to a builder setter.
@@ -202,6 +250,12 @@ macro_rules! impl_envelope_paged {
                         .map_err(::cro_api::Error::from)?
                         .into_inner();
                     Ok($crate::request::RawPage {
+                        negative: $crate::request::first_negative(
+                            envelope.current_page,
+                            envelope.current_limit,
+                            envelope.total_pages,
+                            envelope.total_count,
+                        ),
                         current_page: $crate::request::page_number(envelope.current_page),
                         current_limit: $crate::request::page_number(envelope.current_limit),
                         total_pages: $crate::request::page_number(envelope.total_pages),
@@ -249,6 +303,7 @@ macro_rules! impl_bare_array_paged {
                         current_limit: None,
                         total_pages: None,
                         total_count: None,
+                        negative: None,
                         results: ::std::vec::Vec::<Self::Item>::from(body),
                     })
                 }

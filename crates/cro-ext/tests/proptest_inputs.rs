@@ -342,7 +342,17 @@ fn harness_walks_a_well_behaved_list() {
         results: vec![customer; 10],
         drop_key: None,
     };
-    let result = walk("list_customers", 2, Box::new(move |i| page.render(i)));
+    // Distinct ids per page and position: the walk rejects a record served twice.
+    let distinct = move |i: Option<u64>| {
+        let mut body: Value = serde_json::from_slice(&page.render(i)).expect("rendered JSON");
+        if let Some(results) = body["results"].as_array_mut() {
+            for (n, item) in results.iter_mut().enumerate() {
+                item["id"] = json!(i.unwrap_or(1) * 100 + n as u64);
+            }
+        }
+        serde_json::to_vec(&body).unwrap_or_default()
+    };
+    let result = walk("list_customers", 2, Box::new(distinct));
     assert_eq!(result.ok(), Some(Ok(30)));
     let materials = walk(
         "list_materials",

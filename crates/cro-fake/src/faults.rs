@@ -28,6 +28,10 @@
 //! - **`total_count` drift**: the paging code adds [`FaultState::total_count_drift`] (or the
 //!   per-request [`TotalCountDrift`] extension) to `total_count` and recomputes `total_pages`,
 //!   as if records were added or removed during a walk.
+//! - **Row shift**: after a number of eligible requests, list pages start
+//!   [`FaultPlan::row_shift`] positions earlier (later, if negative), as offset paging does
+//!   when rows are inserted (deleted) ahead of a walk: records repeat across pages (or are
+//!   skipped) while the page numbers and totals stay honest.
 //!
 //! Put this layer *inside* the layer that adds `X-REQUEST-ID`/`X-API-VERSION`, so fault answers
 //! carry those headers like any other answer.
@@ -217,6 +221,9 @@ pub struct FaultPlan {
     pub truncate_body_every: Option<u64>,
     /// `total_count` drift.
     pub total_count_drift: Option<Drift>,
+    /// Row shift: after `after_request` eligible requests, pages start `delta` rows earlier
+    /// (repeating records; negative: later, skipping records). Totals are unchanged.
+    pub row_shift: Option<Drift>,
     /// Ignore the `x-cro-fake-fault` request header.
     pub ignore_fault_header: bool,
 }
@@ -237,6 +244,7 @@ impl FaultPlan {
             drop_mid_body_every,
             truncate_body_every,
             total_count_drift,
+            row_shift,
             ignore_fault_header: _,
         } = self;
         rate_limit_every.is_none()
@@ -247,6 +255,7 @@ impl FaultPlan {
             && drop_mid_body_every.is_none()
             && truncate_body_every.is_none()
             && total_count_drift.is_none()
+            && row_shift.is_none()
     }
 }
 
@@ -291,6 +300,10 @@ pub struct FaultArgs {
     /// After AFTER_REQUEST eligible requests, listings report total_count + DELTA.
     #[arg(long, value_name = "AFTER_REQUEST:DELTA", allow_hyphen_values = true)]
     pub total_count_drift: Option<Drift>,
+    /// After AFTER_REQUEST eligible requests, list pages start ROWS rows earlier (records
+    /// repeat; negative: later, records are skipped), totals unchanged.
+    #[arg(long, value_name = "AFTER_REQUEST:ROWS", allow_hyphen_values = true)]
+    pub row_shift: Option<Drift>,
     /// Ignore the x-cro-fake-fault request header.
     #[arg(long)]
     pub no_fault_header: bool,
@@ -311,6 +324,7 @@ impl From<FaultArgs> for FaultPlan {
             drop_mid_body_every: a.drop_mid_body_every,
             truncate_body_every: a.truncate_body_every,
             total_count_drift: a.total_count_drift,
+            row_shift: a.row_shift,
             ignore_fault_header: a.no_fault_header,
         }
     }
@@ -470,6 +484,15 @@ impl FaultState {
     /// Prefer the [`TotalCountDrift`] request extension inside handlers.
     pub fn total_count_drift(&self) -> i64 {
         match self.plan.total_count_drift {
+            Some(d) if self.counters.eligible.load(Ordering::Relaxed) > d.after_request => d.delta,
+            _ => 0,
+        }
+    }
+
+    /// The row shift for a list request arriving now: the plan's rows once more than
+    /// `after_request` eligible requests have arrived, else 0.
+    pub fn row_shift(&self) -> i64 {
+        match self.plan.row_shift {
             Some(d) if self.counters.eligible.load(Ordering::Relaxed) > d.after_request => d.delta,
             _ => 0,
         }

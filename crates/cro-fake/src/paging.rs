@@ -75,6 +75,17 @@ impl Page {
         }
     }
 
+    /// The same page with its slice moved `rows` positions earlier (later if negative), as
+    /// offset paging serves it when rows were inserted (deleted) ahead of it; totals are kept.
+    pub fn shifted(mut self, rows: i64, total: u64) -> Page {
+        if rows != 0 {
+            let start = (self.req.index - 1).saturating_mul(self.req.limit);
+            self.start = start.saturating_add_signed(-rows).min(total);
+            self.end = self.start.saturating_add(self.req.limit).min(total);
+        }
+        self
+    }
+
     /// Number of items on this page.
     pub fn len(&self) -> u64 {
         self.end - self.start
@@ -137,6 +148,18 @@ mod tests {
 
     fn req(index: u64, limit: u64) -> PageReq {
         PageReq { index, limit }
+    }
+
+    #[test]
+    fn shifted_pages_repeat_or_skip_rows() {
+        let p = Page::of(req(2, 100), 504, 0).shifted(30, 504);
+        assert_eq!((p.start, p.end, p.total_count), (70, 170, 504));
+        let p = Page::of(req(6, 100), 504, 0).shifted(30, 504);
+        assert_eq!((p.start, p.end), (470, 504));
+        let p = Page::of(req(2, 100), 504, 0).shifted(-30, 504);
+        assert_eq!((p.start, p.end), (130, 230));
+        let p = Page::of(req(1, 100), 504, 0).shifted(500, 504);
+        assert_eq!((p.start, p.end), (0, 100));
     }
 
     #[test]

@@ -11,61 +11,64 @@ use crate::exit::{CliError, CliResult};
 use crate::export::sink::Chunk;
 use crate::resources::{LIST_LOCATIONS, LOCATION_PARAM};
 use cro_api::meta::Operation;
-use cro_ext::{PagedRequest, PagedVisitor, Paginate, Params};
+use cro_ext::{Paginate, Params, RawItem, RawListRequest};
 use futures::TryStreamExt;
+use serde_json::value::RawValue;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::SyncSender;
 
-/// Collects the `id` of every item of a list.
-struct Ids<'a> {
-    handle: &'a tokio::runtime::Handle,
-    page_size: u32,
+/// The `id` of one location, read from its JSON as the server sent it: nothing else of the
+/// record is decoded, so a server whose locations lack a documented field (`address`, ...)
+/// or carry new ones still works. (The rule of the CLI: never decode fields it does not
+/// output.)
+#[derive(serde::Deserialize)]
+struct LocationId<'a> {
+    #[serde(borrow)]
+    id: Option<&'a RawValue>,
 }
 
-impl PagedVisitor for Ids<'_> {
-    type Output = CliResult<Vec<String>>;
-
-    fn visit<R: PagedRequest>(self, request: R) -> CliResult<Vec<String>> {
-        let operation_id = request.operation_id();
-        self.handle.block_on(async {
-            let mut items = request.paginate().page_size(self.page_size).items();
-            let mut ids = Vec::new();
-            while let Some(item) = items.try_next().await.map_err(|e| errors::paging(&e))? {
-                let value = serde_json::to_value(&item)
-                    .map_err(|e| CliError::data(format!("cannot read a location: {e}")))?;
-                match value.get("id") {
-                    Some(serde_json::Value::Number(n)) => ids.push(n.to_string()),
-                    Some(serde_json::Value::String(s)) => ids.push(s.clone()),
-                    _ => {
-                        return Err(CliError::data(format!(
-                            "{operation_id}: a location has no id"
-                        )));
-                    }
-                }
-            }
-            Ok(ids)
-        })
+/// The id of a location record as text (`12`, or the string's value for a text id).
+fn location_id(item: &RawItem) -> Option<String> {
+    // An object (serde would also read a struct from an array).
+    if item.as_bytes().first() != Some(&b'{') {
+        return None;
+    }
+    let record: LocationId<'_> = serde_json::from_slice(item.as_bytes()).ok()?;
+    let raw = record.id?.get();
+    match raw.as_bytes().first()? {
+        b'"' => serde_json::from_str::<String>(raw).ok(),
+        b'-' | b'0'..=b'9' => Some(raw.to_owned()),
+        _ => None, // null, objects, ...: not an id
     }
 }
 
-/// The ids of every location of the tenant.
+/// The ids of every location of the tenant, from a pass-through walk of `list_locations`.
 pub fn location_ids(
     client: &cro_api::Client,
     handle: &tokio::runtime::Handle,
 ) -> CliResult<Vec<String>> {
-    cro_ext::with_paged_request(
-        client,
-        LIST_LOCATIONS,
-        &Params::new(),
-        Ids {
-            handle,
-            page_size: cro_ext::paging::PAGE_LIMIT_MAX,
-        },
-    )
-    .map_err(|e| errors::param(&e))?
-    .map_err(|e| e.context("listing the locations"))
+    let op = Operation::find(LIST_LOCATIONS).ok_or_else(|| {
+        CliError::other(format!("{LIST_LOCATIONS} is not in the operation table"))
+    })?;
+    let request = RawListRequest::new(client, op, &Params::new()).map_err(|e| errors::param(&e))?;
+    handle
+        .block_on(async {
+            let mut items = request
+                .paginate()
+                .page_size(cro_ext::paging::PAGE_LIMIT_MAX)
+                .items();
+            let mut ids = Vec::new();
+            while let Some(item) = items.try_next().await.map_err(|e| errors::paging(&e))? {
+                let id = location_id(&item).ok_or_else(|| {
+                    CliError::data(format!("{LIST_LOCATIONS}: a location has no id"))
+                })?;
+                ids.push(id);
+            }
+            Ok(ids)
+        })
+        .map_err(|e: CliError| e.context("listing the locations"))
 }
 
 /// Export `op` for every location.
@@ -133,5 +136,28 @@ pub fn run(
     match first_cancel {
         Some(e) => Err(e),
         None => Ok(total),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(json: &str) -> Option<String> {
+        location_id(&RawItem::from_json(json.to_owned()).unwrap())
+    }
+
+    #[test]
+    fn only_the_id_is_read() {
+        assert_eq!(id(r#"{"id":12,"name":"North"}"#).as_deref(), Some("12"));
+        assert_eq!(id(r#"{"name":"x","id":"a-1"}"#).as_deref(), Some("a-1"));
+        // Odd or missing fields elsewhere do not matter.
+        assert_eq!(
+            id(r#"{"id":3,"address":null,"zip":{"x":[1]}}"#).as_deref(),
+            Some("3")
+        );
+        assert_eq!(id(r#"{"name":"no id"}"#), None);
+        assert_eq!(id(r#"{"id":null}"#), None);
+        assert_eq!(id(r#"[1]"#), None);
     }
 }

@@ -8,10 +8,12 @@
 //! channels, so at most `concurrency` pages are in flight plus a few queued pages per stage,
 //! whatever the size of the export (the 1,000,000-customer export stays far below 64 MiB).
 //!
-//! Correctness: the walk fails on `total_count` drift (unless `--allow-drift`), on pages
-//! that do not advance, and when the number of records received differs from the
-//! `total_count` the server announced, so an export never silently misses or repeats
-//! records. A failed export leaves no output file (see [`output`]).
+//! Correctness: the walk fails on `total_count` drift, on pages that do not advance, on a
+//! record served twice (`--dedupe` writes it once instead), on impossible totals, and when
+//! the number of records received differs from the `total_count` the server announced, so
+//! an export never silently misses or repeats records. `--allow-drift` turns the drift and
+//! count checks into warnings (the export finishes, the file is written). Short pages are
+//! warned about. A failed export leaves no output file (see [`output`]).
 
 pub mod columns;
 pub mod fanout;
@@ -25,7 +27,7 @@ use crate::errors;
 use crate::exit::{CliError, CliResult};
 use columns::Columns;
 use cro_api::meta::{Auth, Operation};
-use cro_ext::paging::{DriftPolicy, MAX_CONCURRENCY};
+use cro_ext::paging::{DriftPolicy, MAX_CONCURRENCY, RepeatPolicy};
 use cro_ext::{PagedRequest, PagedVisitor, Paginate, Params, RawListRequest};
 use futures::TryStreamExt;
 use output::Target;
@@ -70,6 +72,10 @@ pub struct WalkCtx<'a> {
     pub concurrency: usize,
     /// Fail or warn on drift.
     pub drift: DriftPolicy,
+    /// `--allow-drift`: a record count other than `total_count` is a warning, not an error.
+    pub allow_drift: bool,
+    /// Fail on a repeated record, or write it once (`--dedupe`).
+    pub repeats: RepeatPolicy,
 }
 
 /// What one or several walks produced.
@@ -81,6 +87,8 @@ pub struct WalkOutcome {
     pub pages: u64,
     /// Whether the totals changed during a walk (only with `--allow-drift`).
     pub drifted: bool,
+    /// Records served again and written once (only with `--dedupe`).
+    pub repeats: u64,
 }
 
 impl std::ops::AddAssign for WalkOutcome {
@@ -88,6 +96,7 @@ impl std::ops::AddAssign for WalkOutcome {
         self.records += o.records;
         self.pages += o.pages;
         self.drifted |= o.drifted;
+        self.repeats += o.repeats;
     }
 }
 
@@ -134,6 +143,7 @@ fn walk_request<R: PagedRequest>(
                 .page_size(ctx.page_size)
                 .concurrency(ctx.concurrency)
                 .drift(ctx.drift)
+                .repeats(ctx.repeats)
                 .pages();
             let mut announced = false;
             loop {
@@ -172,20 +182,41 @@ fn walk_request<R: PagedRequest>(
                 "{op}: the walk ended before the end of the list"
             )));
         }
+        for short in &stats.short_pages {
+            eprintln!("warning: {op}: {short}");
+        }
+        if stats.repeats > 0 {
+            eprintln!(
+                "warning: {op}: the server sent {} records a second time; each was written \
+                 once (--dedupe). The list changed during the export, so records may be missing",
+                stats.repeats
+            );
+        }
+        // What is written must be the whole list: with --dedupe, the distinct records.
+        let received = stats.items;
         if let Some(total) = stats.total_count
-            && stats.drift.is_empty()
-            && stats.items != total
+            && received != total
         {
-            return Err(CliError::data(format!(
-                "{op}: received {} records but the server announced total_count = {total}; \
-                 the export would be incomplete or contain duplicates",
-                stats.items
-            )));
+            let message = format!(
+                "{op}: received {received} records but the server announced total_count = \
+                 {total}"
+            );
+            if !ctx.allow_drift {
+                return Err(CliError::data(format!(
+                    "{message}; the export would be incomplete or contain duplicates"
+                ))
+                .detail(
+                    "hint: the list changed during the export; run it again, or pass \
+                     --allow-drift to keep what was received",
+                ));
+            }
+            eprintln!("warning: {message} (--allow-drift: the output holds what was received)");
         }
         Ok(WalkOutcome {
             records: stats.items,
             pages: u64::from(stats.pages),
             drifted: !stats.drift.is_empty(),
+            repeats: stats.repeats,
         })
     })
 }
@@ -324,6 +355,12 @@ pub fn run(env: &ExportEnv<'_>, req: &ExportRequest) -> CliResult<()> {
         } else {
             DriftPolicy::Error
         },
+        allow_drift: opts.allow_drift,
+        repeats: if opts.dedupe {
+            RepeatPolicy::Skip
+        } else {
+            RepeatPolicy::Error
+        },
     };
 
     let (result, written) = std::thread::scope(|s| {
@@ -343,14 +380,16 @@ pub fn run(env: &ExportEnv<'_>, req: &ExportRequest) -> CliResult<()> {
     progress.clear();
     let (target, records) = match (result, written) {
         (Ok(_), Ok(w)) => w,
-        (Err(e), Ok(_)) => return Err(e.context(format!("exporting {}", resource.name))),
+        // The reader went away (`| head -1`): stop quietly with 141, as SIGPIPE would; no
+        // summary, since the export did not complete.
         (_, Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => {
-            return Err(CliError::other(
-                "the output was closed before the export ended",
-            ));
+            return Err(CliError::broken_pipe());
         }
+        (Err(e), Ok(_)) => return Err(e.context(format!("exporting {}", resource.name))),
         (_, Err(e)) => {
-            return Err(CliError::other(format!("cannot write the output: {e}")));
+            return Err(CliError::other(format!(
+                "cannot write the output: {e}; the export is incomplete"
+            )));
         }
     };
     if records != progress.records() {

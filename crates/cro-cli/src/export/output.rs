@@ -4,13 +4,92 @@
 //! rename stays on one file system and is atomic) and renames it over FILE only after the
 //! last record was written, flushed and synced. If anything fails before that, the temporary
 //! file is deleted and FILE, if it existed, is untouched: a failed export never leaves a
-//! partial file and never replaces a good one. Ctrl-C is handled the same way (see
-//! [`cleanup_on_interrupt`]).
+//! partial file and never replaces a good one. SIGINT, SIGTERM and SIGHUP are handled the
+//! same way (see [`cleanup_on_interrupt`]).
+//!
+//! Like the shell's `>`, an existing FILE that the user may not write is refused before
+//! anything is sent: one the process cannot open for writing (`access(2)`), and, since root
+//! may write anything, one whose mode has no write bit for its owner (`chmod a-w`): a file
+//! someone marked read-only is never replaced, whoever runs `cro`.
+//!
+//! Stdout: a standard output that was closed when `cro` started (`>&-`) is an error, not a
+//! silent success (Rust's stdout would swallow `EBADF`); other write errors (`ENOSPC` on
+//! `/dev/full`) fail the export; a reader that goes away (`EPIPE`, `| head -1`) ends it with
+//! exit 141 and no message.
 
 use crate::exit::{CliError, CliResult};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by [`guard_closed_stdout`] when standard output was closed at start.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Call first thing in `main`: find out whether standard output was closed when `cro`
+/// started (`cro ... >&-`), so that an export to stdout fails instead of "succeeding".
+///
+/// Rust's runtime opens `/dev/null` read-write on a standard descriptor that is closed at
+/// start (so that no file the program opens gets number 1), and writes then vanish. So
+/// descriptor 1 counts as closed when it is that: `/dev/null` opened read-write (a shell's
+/// `>/dev/null` opens it write-only, which stays a valid, if pointless, destination).
+pub fn guard_closed_stdout() {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
+        // SAFETY: fcntl(F_GETFL) only reads the descriptor's status flags.
+        let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFL) };
+        let closed = flags == -1 || {
+            // SAFETY: fstat fills the zeroed struct for a descriptor we do not own or close.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            let stat_ok = unsafe { libc::fstat(libc::STDOUT_FILENO, &mut st) } == 0;
+            let dev_null = std::fs::metadata("/dev/null")
+                .ok()
+                .filter(|m| m.file_type().is_char_device());
+            flags & libc::O_ACCMODE == libc::O_RDWR
+                && stat_ok
+                && (st.st_mode & libc::S_IFMT) == libc::S_IFCHR
+                && dev_null.is_some_and(|m| m.rdev() == st.st_rdev as u64)
+        };
+        STDOUT_CLOSED.store(closed, Ordering::Relaxed);
+    }
+}
+
+/// Refuse an existing `path` the user may not write (see the module docs).
+fn check_writable(path: &Path) -> CliResult<()> {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(()); // not there yet: created by the rename
+    };
+    if !meta.is_file() {
+        return Ok(()); // devices, fifos: the rename replaces the name, as before
+    }
+    let refuse = |why: &str| {
+        Err(CliError::other(format!(
+            "--output {}: permission denied ({why}); nothing was exported",
+            path.display()
+        ))
+        .detail("hint: make it writable (`chmod u+w`) or choose another file"))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o200 == 0 {
+            return refuse("the file is read-only: its owner has no write permission");
+        }
+        if let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) {
+            // SAFETY: access(2) reads the NUL-terminated path and returns a status.
+            if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } != 0 {
+                return refuse("you may not write this file");
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if meta.permissions().readonly() {
+        return refuse("the file is read-only");
+    }
+    Ok(())
+}
 
 /// Temporary files to delete if the process is interrupted (Ctrl-C), since destructors do
 /// not run on `process::exit`.
@@ -55,6 +134,13 @@ impl Target {
     /// Open the destination: stdout for `None` or `-`, else a temporary file next to `path`.
     pub fn open(path: Option<&Path>) -> CliResult<Target> {
         let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+            if STDOUT_CLOSED.load(Ordering::Relaxed) {
+                return Err(CliError::other(
+                    "standard output is closed (`>&-`), so the export could not be written; \
+                     nothing was exported",
+                )
+                .detail("hint: redirect it to a file, or pass --output FILE"));
+            }
             return Ok(Target::Stdout(io::stdout()));
         };
         if path.is_dir() {
@@ -63,6 +149,7 @@ impl Target {
                 path.display()
             )));
         }
+        check_writable(path)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -209,6 +296,24 @@ mod tests {
         t.commit().unwrap();
         let mode = std::fs::metadata(&dest).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o640);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn read_only_target_is_refused_and_untouched() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("out.csv");
+        std::fs::write(&dest, "keep").unwrap();
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o444)).unwrap();
+        let err = Target::open(Some(&dest)).err().expect("refused");
+        assert!(err.message.contains("permission denied"), "{err}");
+        assert_eq!(err.exit, crate::exit::Exit::Other);
+        assert_eq!(std::fs::read_to_string(&dest).unwrap(), "keep");
+        assert_eq!(entries(dir.path()), ["out.csv"]);
+        // Owner-writable is fine, whatever the group and others may do.
+        std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(Target::open(Some(&dest)).is_ok());
     }
 
     #[test]

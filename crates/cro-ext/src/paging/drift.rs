@@ -73,3 +73,36 @@ impl fmt::Display for Drift {
         )
     }
 }
+
+/// One page whose size says the list may go on although the walk treats it as the end, or
+/// that is short in the middle of the list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShortPage {
+    /// The page (`page_index`).
+    pub page_index: u32,
+    /// Items on it.
+    pub items: u32,
+    /// The page size in force.
+    pub limit: u32,
+    /// `total_pages` as reported with it (`None`: no totals, so the walk ended there).
+    pub total_pages: Option<u64>,
+}
+
+impl fmt::Display for ShortPage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.total_pages {
+            Some(total) => write!(
+                f,
+                "page {} of {total} holds {} items although the page size is {}; items may \
+                 be missing",
+                self.page_index, self.items, self.limit
+            ),
+            None => write!(
+                f,
+                "page {} holds {} items (page size {}) and the server sent no totals, so the \
+                 walk ended there; if the list goes on, the rest is missing",
+                self.page_index, self.items, self.limit
+            ),
+        }
+    }
+}

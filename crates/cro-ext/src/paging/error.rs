@@ -48,6 +48,31 @@ pub enum PagingError {
     /// [`DriftPolicy::Error`](crate::paging::DriftPolicy::Error).
     #[error("{0}")]
     Drift(Drift),
+    /// An item was served a second time in the walk (policy
+    /// [`RepeatPolicy::Error`](crate::paging::RepeatPolicy::Error)): the list shifted under
+    /// the walk (rows inserted or deleted ahead of it) or the server repeats records, so items
+    /// may also be missing.
+    #[error(
+        "the server sent the same record twice ({id}: on page {first_page} and again on page \
+         {page_index}); the list changed during the walk, so records may also be missing"
+    )]
+    Repeat {
+        /// The item's key fields as sent (cleaned of control characters).
+        id: String,
+        /// The page it was first seen on.
+        first_page: u32,
+        /// The page that repeats it.
+        page_index: u32,
+    },
+    /// A page reported paging numbers that cannot be true (a negative count, `total_pages`
+    /// that does not match `total_count` and the page size).
+    #[error("page {page_index} reports impossible paging numbers: {reason}")]
+    ImpossibleTotals {
+        /// The page.
+        page_index: u32,
+        /// What is wrong, with the numbers.
+        reason: String,
+    },
     /// The list has more pages than `page_index` may address (at most
     /// [`PAGE_INDEX_MAX`]); every page up to the ceiling has been yielded.
     #[error(
@@ -73,6 +98,8 @@ impl PagingError {
             PagingError::Request { page_index, .. } => Some(*page_index),
             PagingError::NotAdvancing { requested, .. } => Some(*requested),
             PagingError::Drift(drift) => Some(drift.page_index),
+            PagingError::Repeat { page_index, .. }
+            | PagingError::ImpossibleTotals { page_index, .. } => Some(*page_index),
             PagingError::InvalidOptions { .. }
             | PagingError::Preflight(_)
             | PagingError::PageCeiling { .. } => None,

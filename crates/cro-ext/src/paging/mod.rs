@@ -17,20 +17,23 @@
 //! ```
 //!
 //! The stop rules, the ceilings of the API (`page_index` <= [`PAGE_INDEX_MAX`],
-//! `page_limit` <= [`PAGE_LIMIT_MAX`]) and drift handling are described on [`Paginator`].
+//! `page_limit` <= [`PAGE_LIMIT_MAX`]), drift handling and the checks against repeated
+//! items and impossible totals are described on [`Paginator`].
 
 #[cfg(feature = "blocking")]
 mod blocking;
 mod drift;
 mod error;
 mod paginator;
+mod repeats;
 mod stream;
 
 #[cfg(feature = "blocking")]
 pub use blocking::{BlockingItems, BlockingPages};
-pub use drift::{Drift, DriftPolicy, Totals};
+pub use drift::{Drift, DriftPolicy, ShortPage, Totals};
 pub use error::PagingError;
 pub use paginator::{Page, Paginator, WalkStats};
+pub use repeats::RepeatPolicy;
 pub use stream::{Items, Pages};
 
 use crate::request::PagedRequest;

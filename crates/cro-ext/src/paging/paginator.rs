@@ -4,7 +4,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use futures::TryStreamExt;
 
-use super::drift::{Drift, DriftPolicy};
+use super::drift::{Drift, DriftPolicy, ShortPage};
+use super::repeats::RepeatPolicy;
 use super::stream::{Items, Pages};
 use super::{MAX_CONCURRENCY, PAGE_INDEX_MAX, PAGE_LIMIT_MAX, PagingError};
 use crate::request::PagedRequest;
@@ -17,6 +18,7 @@ pub(crate) struct Options {
     pub(crate) start_page: u32,
     pub(crate) concurrency: usize,
     pub(crate) drift: DriftPolicy,
+    pub(crate) repeats: RepeatPolicy,
     pub(crate) max_pages: Option<u32>,
     pub(crate) preflight: Option<RoleSet>,
 }
@@ -30,6 +32,7 @@ impl Default for Options {
             // Sequential unless asked: prefetch multiplies the load a walk puts on the tenant.
             concurrency: 1,
             drift: DriftPolicy::default(),
+            repeats: RepeatPolicy::default(),
             max_pages: None,
             preflight: None,
         }
@@ -77,6 +80,15 @@ impl Options {
 /// `current_page` is not the page requested ends the walk with
 /// [`PagingError::NotAdvancing`]; a list too long for `page_index` <= [`PAGE_INDEX_MAX`]
 /// ends it with [`PagingError::PageCeiling`] after the last reachable page.
+///
+/// Every page is also checked for what offset paging gets wrong silently:
+/// - an item already yielded by this walk (its key from the operation table, see
+///   [`RepeatPolicy`]) ends the walk with [`PagingError::Repeat`], naming the item and both
+///   pages (or, with [`RepeatPolicy::Skip`], is dropped and counted);
+/// - a negative paging number, or `total_pages` other than `total_count` / page size
+///   (rounded up), ends it with [`PagingError::ImpossibleTotals`];
+/// - a page shorter than the page size that is not the last one, or that ends a walk whose
+///   envelopes carry no totals, is recorded in [`WalkStats::short_pages`] (and logged).
 ///
 /// [`Paginate::paginate`]: crate::paging::Paginate::paginate
 ///
@@ -148,6 +160,12 @@ impl<R: PagedRequest> Paginator<R> {
     /// [`DriftPolicy::Warn`].
     pub fn drift(mut self, policy: DriftPolicy) -> Self {
         self.options.drift = policy;
+        self
+    }
+
+    /// What to do when an item is served twice in the walk. Default [`RepeatPolicy::Error`].
+    pub fn repeats(mut self, policy: RepeatPolicy) -> Self {
+        self.options.repeats = policy;
         self
     }
 
@@ -244,6 +262,17 @@ pub struct WalkStats {
     /// True once the walk reached the end of the list (not set when it ended with an error
     /// or at [`Paginator::max_pages`]).
     pub complete: bool,
+    /// Items served again and dropped ([`RepeatPolicy::Skip`]); not counted in `items`.
+    pub repeats: u64,
+    /// Item keys remembered for the repeat check.
+    pub keys_tracked: u64,
+    /// Bytes of memory holding those keys (10 per slot, table at most 7/8 full).
+    pub key_memory_bytes: u64,
+    /// Items that lack the fields of their list's key, so could not be checked for repeats.
+    pub unkeyed: u64,
+    /// Pages shorter than the page size in the middle of the list, or ending a list that
+    /// reports no totals.
+    pub short_pages: Vec<ShortPage>,
 }
 
 /// Shared, lock-protected statistics: written by the walk, read by the consumer.

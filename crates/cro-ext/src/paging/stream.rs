@@ -16,11 +16,12 @@ use futures::future::BoxFuture;
 use futures::stream::{self, BoxStream, FuturesOrdered};
 use futures::{Stream, StreamExt, TryStreamExt};
 
-use super::drift::{Drift, DriftPolicy, Totals};
+use super::drift::{Drift, DriftPolicy, ShortPage, Totals};
 use super::paginator::{Options, Page, Paginator, StatsHandle, WalkStats};
+use super::repeats::{RepeatPolicy, Tracker};
 use super::{PAGE_INDEX_MAX, PagingError};
 use crate::preflight::ensure_allowed;
-use crate::request::{PagedRequest, RawPage};
+use crate::request::{PageStyle, PagedRequest, RawPage};
 
 /// A stream of the pages of a walk, in page order; made by [`Paginator::pages`].
 ///
@@ -166,12 +167,22 @@ struct Walk<'a, R: PagedRequest> {
     previous_digest: Option<u64>,
     /// An error to yield after the page just yielded (the page ceiling).
     pending: Option<PagingError>,
+    /// Keys of the items yielded so far, for the repeat check.
+    tracker: Tracker,
 }
 
 impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
     fn new(paginator: Paginator<R>, stats: StatsHandle) -> Self {
         let start = paginator.options.start_page;
+        let key = match paginator.options.repeats {
+            RepeatPolicy::Off => &[],
+            RepeatPolicy::Error | RepeatPolicy::Skip => {
+                cro_api::meta::Operation::find(paginator.request.operation_id())
+                    .map_or(&[][..], |op| op.item_key())
+            }
+        };
         Walk {
+            tracker: Tracker::new(key),
             request: paginator.request,
             options: paginator.options,
             stats,
@@ -302,6 +313,26 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
             }
         }
 
+        if let Some((field, value)) = raw.negative {
+            return Err(self.fail(PagingError::ImpossibleTotals {
+                page_index: index,
+                reason: format!("{field} = {value}"),
+            }));
+        }
+        if let (Some(total_pages), Some(total_count)) = (raw.total_pages, raw.total_count) {
+            let expected = total_count.div_ceil(u64::from(limit));
+            // An empty list may be reported as 0 pages or as 1 (empty) page.
+            if total_pages != expected && !(total_count == 0 && total_pages <= 1) {
+                return Err(self.fail(PagingError::ImpossibleTotals {
+                    page_index: index,
+                    reason: format!(
+                        "total_pages = {total_pages}, but total_count = {total_count} at \
+                         page_limit {limit} makes {expected} pages"
+                    ),
+                }));
+            }
+        }
+
         let totals = Totals {
             total_pages: raw.total_pages,
             total_count: raw.total_count,
@@ -323,6 +354,29 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
                     drift = Some(event);
                 }
             }
+        }
+
+        let (items, repeats, unkeyed) = match self.check_repeats(index, raw.results) {
+            Ok(checked) => checked,
+            Err(error) => return Err(self.fail(error)),
+        };
+
+        let short = (count > 0 && count < limit as usize)
+            .then_some(ShortPage {
+                page_index: index,
+                items: u32::try_from(count).unwrap_or(u32::MAX),
+                limit,
+                total_pages: raw.total_pages,
+            })
+            .filter(|short| match short.total_pages {
+                // Short before the last page: items are missing (or the list shrank).
+                Some(total_pages) => u64::from(index) < total_pages,
+                // An envelope without totals: the walk ends here on the page size alone.
+                // (Bare arrays carry no totals by design; their short page is the end.)
+                None => self.request.style() == PageStyle::Envelope,
+            });
+        if let Some(short) = &short {
+            tracing::warn!(operation = self.request.operation_id(), %short, "short page");
         }
 
         if let Some(total_pages) = raw.total_pages {
@@ -359,12 +413,18 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
             }
         }
 
+        let (tracked, memory) = (self.tracker.len(), self.tracker.heap_bytes() as u64);
         self.stats.update(|s| {
             s.pages += 1;
-            s.items += count as u64;
+            s.items += items.len() as u64;
             s.total_pages = raw.total_pages;
             s.total_count = raw.total_count;
             s.complete = is_last;
+            s.repeats += repeats;
+            s.unkeyed += unkeyed;
+            s.keys_tracked = tracked;
+            s.key_memory_bytes = memory;
+            s.short_pages.extend(short);
         });
         if done {
             self.finish();
@@ -374,10 +434,55 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
             limit,
             total_pages: raw.total_pages,
             total_count: raw.total_count,
-            items: raw.results,
+            items,
             is_last,
             drift,
         })
+    }
+
+    /// Check the items of page `index` against every item yielded before: the items to
+    /// yield, how many were dropped as repeats ([`RepeatPolicy::Skip`]) and how many have no
+    /// key, or the [`PagingError::Repeat`] to end the walk with.
+    fn check_repeats(
+        &mut self,
+        index: u32,
+        mut items: Vec<R::Item>,
+    ) -> Result<(Vec<R::Item>, u64, u64), PagingError> {
+        if !self.tracker.is_active() {
+            return Ok((items, 0, 0));
+        }
+        let mut unkeyed = 0;
+        let mut repeated: Vec<usize> = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            let json = R::item_json(item);
+            let Some(key) = self.tracker.key_of(&json) else {
+                unkeyed += 1;
+                continue;
+            };
+            let Some(seen) = self.tracker.insert(key, index) else {
+                continue;
+            };
+            let error = PagingError::Repeat {
+                id: self.tracker.describe(&json),
+                first_page: seen.first_page,
+                page_index: index,
+            };
+            if self.options.repeats == RepeatPolicy::Error {
+                return Err(error);
+            }
+            tracing::warn!(operation = self.request.operation_id(), %error, "item skipped");
+            repeated.push(n);
+        }
+        if !repeated.is_empty() {
+            let mut drop = repeated.iter().copied().peekable();
+            let mut n = 0;
+            items.retain(|_| {
+                let repeat = drop.next_if_eq(&n).is_some();
+                n += 1;
+                !repeat
+            });
+        }
+        Ok((items, repeated.len() as u64, unkeyed))
     }
 
     /// End the walk, cancelling prefetched requests.

@@ -38,6 +38,10 @@ pub struct Scenario {
     pub delays_ms: HashMap<u32, u64>,
     /// Answer this page `200` with exactly this body (any text, valid JSON or not).
     pub raw_bodies: HashMap<u32, String>,
+    /// From page `.0` on, pages start `.1` items earlier, as offset paging does when rows are
+    /// inserted ahead of the walk (the totals do not change): items repeat, the last go
+    /// missing.
+    pub shift: Option<(u32, u64)>,
 }
 
 impl Scenario {
@@ -145,6 +149,7 @@ struct Plan {
     error: bool,
     delay: Duration,
     raw_body: Option<String>,
+    shift: u64,
 }
 
 fn plan(inner: &Arc<Mutex<Inner>>, path: &str, query: &HashMap<String, String>) -> Plan {
@@ -175,13 +180,19 @@ fn plan(inner: &Arc<Mutex<Inner>>, path: &str, query: &HashMap<String, String>) 
         error: s.error_on_page == Some(page),
         delay: Duration::from_millis(s.delays_ms.get(&page).copied().unwrap_or(0)),
         raw_body: s.raw_bodies.get(&page).cloned(),
+        shift: match s.shift {
+            Some((from, rows)) if page >= from => rows,
+            _ => 0,
+        },
     }
 }
 
-/// Ids of page `page` of `limit` items in a list of `total`.
-fn ids(page: u32, limit: u32, total: u64) -> std::ops::RangeInclusive<u64> {
-    let first = u64::from(page - 1) * u64::from(limit) + 1;
-    let last = (u64::from(page) * u64::from(limit)).min(total);
+/// Ids of page `page` of `limit` items in a list of `total`, shifted back by `shift`.
+fn ids(page: u32, limit: u32, total: u64, shift: u64) -> std::ops::RangeInclusive<u64> {
+    let first = (u64::from(page - 1) * u64::from(limit)).saturating_sub(shift) + 1;
+    let last = (u64::from(page) * u64::from(limit))
+        .saturating_sub(shift)
+        .min(total);
     first..=last
 }
 
@@ -204,7 +215,9 @@ async fn tenants(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let plan = plan(&inner, "/tenants", &query);
-    let results: Vec<Value> = ids(plan.page, plan.limit, plan.total).map(tenant).collect();
+    let results: Vec<Value> = ids(plan.page, plan.limit, plan.total, plan.shift)
+        .map(tenant)
+        .collect();
     let body = json!({
         "current_page": plan.echo,
         "current_limit": plan.limit,
@@ -222,7 +235,9 @@ async fn materials(
     let plan = plan(&inner, "/locations/1/materials", &query);
     // No page number in a bare array: the echo fault serves the echoed page's items.
     let page = u32::try_from(plan.echo).unwrap();
-    let body: Vec<Value> = ids(page, plan.limit, plan.total).map(material).collect();
+    let body: Vec<Value> = ids(page, plan.limit, plan.total, plan.shift)
+        .map(material)
+        .collect();
     finish(&inner, &plan, Value::Array(body)).await
 }
 

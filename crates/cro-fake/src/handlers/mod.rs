@@ -101,7 +101,7 @@ pub(crate) fn paged(
     item: impl FnMut(u64, &mut JsonBuf),
 ) -> Result<Reply, ApiError> {
     let req = page_req(call)?;
-    let page = Page::of(req, total, call.drift);
+    let page = Page::of(req, total, call.drift).shifted(call.state.faults.row_shift(), total);
     let bare = matches!(call.op.paging, Paging::BareArray { .. });
     Ok(Reply::json(write_page(&page, bare, approx_item_len, item)))
 }
