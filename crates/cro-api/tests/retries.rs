@@ -85,7 +85,10 @@ async fn retry_after_longer_than_the_progress_window_is_not_waited_for() {
         assert!(err.is_rate_limited());
         assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
         assert!(
-            matches!(err.retry_stop(), Some(RetryStop::NoProgress { status: 429, .. })),
+            matches!(
+                err.retry_stop(),
+                Some(RetryStop::NoProgress { status: 429, .. })
+            ),
             "{:?}",
             err.retry_stop()
         );

@@ -260,8 +260,7 @@ async fn concurrent_calls_share_one_limiter_and_stay_near_the_servers_limit() {
         let app = {
             let (in_flight, peak, refused) = (in_flight.clone(), peak.clone(), refused.clone());
             axum::Router::new().fallback(move || {
-                let (in_flight, peak, refused) =
-                    (in_flight.clone(), peak.clone(), refused.clone());
+                let (in_flight, peak, refused) = (in_flight.clone(), peak.clone(), refused.clone());
                 async move {
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     peak.fetch_max(now, Ordering::SeqCst);
@@ -301,7 +300,10 @@ async fn concurrent_calls_share_one_limiter_and_stay_near_the_servers_limit() {
         let refused = refused.load(Ordering::SeqCst);
         assert_eq!(other.throttle_stats().unwrap(), stats);
         assert!(peak <= 2 * ALLOWED + 1, "peak {peak} in flight");
-        assert!(refused as usize <= CALLS / 5, "{refused} refused: {stats:?}");
+        assert!(
+            refused as usize <= CALLS / 5,
+            "{refused} refused: {stats:?}"
+        );
         assert_eq!(stats.throttles, u64::from(refused));
         assert!(stats.limit as usize <= ALLOWED, "{stats:?}");
         assert_eq!(stats.in_flight, 0);
