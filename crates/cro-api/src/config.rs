@@ -17,6 +17,7 @@ use crate::auth::{StaticToken, TokenProblem, TokenSource, validate_token};
 use crate::meta;
 use crate::retry::{BudgetState, RetryPolicy};
 use crate::secret::SecretString;
+use crate::throttle::Limiter;
 
 /// The production API host, the only documented server.
 pub const DEFAULT_BASE_URL: &str = "https://api.crosoftware.net";
@@ -399,6 +400,7 @@ impl ClientBuilder {
                 check_token_shape: self.check_token_shape,
                 request_timeout: Some(self.request_timeout),
                 budget: self.retry.get_budget().copied().map(BudgetState::new),
+                limiter: self.retry.get_throttling().cloned().map(Limiter::new),
                 retry: self.retry,
             }),
             tenant_id: self.tenant_id,
@@ -502,6 +504,8 @@ pub(crate) struct Shared {
     request_timeout: Option<Duration>,
     retry: RetryPolicy,
     budget: Option<BudgetState>,
+    /// The adaptive limiter (one per built client, shared by clones and `with_tenant`).
+    limiter: Option<Limiter>,
 }
 
 impl Default for ClientState {
@@ -516,6 +520,7 @@ impl Default for ClientState {
                 check_token_shape: true,
                 request_timeout: None,
                 budget: retry.get_budget().copied().map(BudgetState::new),
+                limiter: retry.get_throttling().cloned().map(Limiter::new),
                 retry,
             }),
             tenant_id: None,
@@ -536,6 +541,10 @@ impl fmt::Debug for ClientState {
             .field(
                 "retry_budget_available",
                 &self.shared.budget.as_ref().map(BudgetState::available),
+            )
+            .field(
+                "throttle",
+                &self.shared.limiter.as_ref().map(Limiter::stats),
             )
             .finish()
     }
@@ -588,6 +597,10 @@ impl ClientState {
 
     pub(crate) fn budget(&self) -> Option<&BudgetState> {
         self.shared.budget.as_ref()
+    }
+
+    pub(crate) fn limiter(&self) -> Option<&Limiter> {
+        self.shared.limiter.as_ref()
     }
 }
 

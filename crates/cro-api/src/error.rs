@@ -412,8 +412,11 @@ impl fmt::Display for ApiError {
                 Some(stop) if stop != RetryStop::AttemptsExhausted => write!(f, "; {stop})")?,
                 _ => f.write_str(")")?,
             }
-        } else if let Some(stop @ (RetryStop::BudgetExhausted | RetryStop::RetryAfterTooLong)) =
-            self.retry_stop
+        } else if let Some(
+            stop @ (RetryStop::BudgetExhausted
+            | RetryStop::RetryAfterTooLong
+            | RetryStop::NoProgress { .. }),
+        ) = self.retry_stop
         {
             write!(f, " (not retried: {stop})")?;
         }
