@@ -404,12 +404,34 @@ fn rate_limit_every_fourth_request() {
     .run();
 }
 
-/// `Retry-After` longer than the client waits: it must give up at once, cleanly.
+/// A server that never recovers: every request answered 429 (`Retry-After: 1`). Throttles
+/// don't use up attempts, so the export must end by the progress timeout (3 s here), loudly:
+/// exit 4, no file, and a message that says the server kept answering 429.
+#[test]
+fn rate_limit_forever() {
+    let outcome = Cell {
+        name: "429 forever (Retry-After 1 s)",
+        plan: FaultPlan {
+            rate_limit_every: Some(1),
+            retry_after_secs: 1,
+            ..plan()
+        },
+        args: &["--progress-timeout", "3"],
+        failure_code: 4,
+        hints: &["kept answering 429"],
+        preexisting: true,
+        warned_loss_allowed: false,
+    }
+    .run();
+    assert_eq!(outcome, Outcome::Failed(4));
+}
+
+/// `Retry-After` longer than the progress timeout allows: give up at once, cleanly.
 #[test]
 fn rate_limit_beyond_the_retry_after_cap() {
     for preexisting in [false, true] {
         let outcome = Cell {
-            name: "429 with Retry-After 3600 s (beyond the cap)",
+            name: "429 with Retry-After 3600 s (beyond the progress timeout)",
             plan: FaultPlan {
                 rate_limit_every: Some(3),
                 retry_after_secs: 3600,
@@ -417,7 +439,7 @@ fn rate_limit_beyond_the_retry_after_cap() {
             },
             args: &[],
             failure_code: 4,
-            hints: &["429", "retry after"],
+            hints: &["retry-after 60 min"],
             preexisting,
             warned_loss_allowed: false,
         }
@@ -453,7 +475,8 @@ fn service_unavailable_bursts() {
     assert_eq!(outcome, Outcome::Exact);
 }
 
-/// A 503 burst longer than the client's attempts: a clean API error.
+/// A 503 outage: back-pressure the client waits out while it makes progress, so it must
+/// end by the progress timeout (2 s here) with a clean API error.
 #[test]
 fn service_unavailable_outage() {
     Cell {
@@ -467,7 +490,7 @@ fn service_unavailable_outage() {
             }],
             ..plan()
         },
-        args: &[],
+        args: &["--progress-timeout", "2"],
         failure_code: 4,
         hints: &["503", "service unavailable"],
         preexisting: true,

@@ -65,6 +65,10 @@ async fn envelope_walk_matches_the_typed_walk() {
         let stats = pages.stats();
         assert!(stats.complete);
         assert_eq!((stats.items, stats.total_count), (95, Some(95)));
+        // The client's limiter figures: the walk used the window, nothing was throttled.
+        let limit = stats.limit.expect("the raw request exposes its client");
+        assert!((2..=client.throttle_stats().unwrap().max_in_flight).contains(&limit));
+        assert_eq!(stats.throttled, 0);
         assert_eq!(ids(&raw), (1..=95).collect::<Vec<_>>());
         assert_eq!(typed.len(), raw.len());
         // Same records: the typed model holds every field the test server sends.
