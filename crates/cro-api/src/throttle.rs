@@ -465,8 +465,15 @@ fn cut(s: &mut State, now: Instant, hold: Duration, level: u32) {
             (p, m) => p.or(m),
         };
         // Too few sends to measure (the very first requests): no pace yet.
+        // Never slower than one request per hold: the server said when to come back, and
+        // throttles that are not about the rate (a refusal every other request) would
+        // otherwise drive the pace down without end.
+        let floor = match hold.as_secs_f64() {
+            h if h > 0.0 => (1.0 / h).max(MIN_PACE),
+            _ => MIN_PACE,
+        };
         if let Some(base) = base {
-            s.pace = Some((base * 0.8).max(MIN_PACE));
+            s.pace = Some((base * 0.8).max(floor).max(MIN_PACE));
         }
     }
     let failed_probe = probing || (!s.slow_start && s.ceiling.is_some());
