@@ -17,6 +17,7 @@ use crate::auth::{StaticToken, TokenProblem, TokenSource, validate_token};
 use crate::meta;
 use crate::retry::{BudgetState, RetryPolicy};
 use crate::secret::SecretString;
+use crate::throttle::Limiter;
 
 /// The production API host, the only documented server.
 pub const DEFAULT_BASE_URL: &str = "https://api.crosoftware.net";
@@ -427,6 +428,7 @@ impl ClientBuilder {
                 check_token_shape: self.check_token_shape,
                 request_timeout: Some(self.request_timeout),
                 budget: self.retry.get_budget().copied().map(BudgetState::new),
+                limiter: self.retry.get_throttling().cloned().map(Limiter::new),
                 retry: self.retry,
                 max_body_size: self.max_body_size,
             }),
@@ -532,6 +534,8 @@ pub(crate) struct Shared {
     retry: RetryPolicy,
     budget: Option<BudgetState>,
     max_body_size: u64,
+    /// The adaptive limiter (one per built client, shared by clones and `with_tenant`).
+    limiter: Option<Limiter>,
 }
 
 impl Default for ClientState {
@@ -546,6 +550,7 @@ impl Default for ClientState {
                 check_token_shape: true,
                 request_timeout: None,
                 budget: retry.get_budget().copied().map(BudgetState::new),
+                limiter: retry.get_throttling().cloned().map(Limiter::new),
                 retry,
                 max_body_size: crate::body::DEFAULT_MAX_BODY_SIZE,
             }),
@@ -568,6 +573,10 @@ impl fmt::Debug for ClientState {
             .field(
                 "retry_budget_available",
                 &self.shared.budget.as_ref().map(BudgetState::available),
+            )
+            .field(
+                "throttle",
+                &self.shared.limiter.as_ref().map(Limiter::stats),
             )
             .finish()
     }
@@ -626,6 +635,10 @@ impl ClientState {
 
     pub(crate) fn budget(&self) -> Option<&BudgetState> {
         self.shared.budget.as_ref()
+    }
+
+    pub(crate) fn limiter(&self) -> Option<&Limiter> {
+        self.shared.limiter.as_ref()
     }
 }
 

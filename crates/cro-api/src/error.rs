@@ -500,8 +500,11 @@ impl ApiError {
                 }
                 _ => extras.push(format!("after {} attempts", self.attempts)),
             }
-        } else if let Some(stop @ (RetryStop::BudgetExhausted | RetryStop::RetryAfterTooLong)) =
-            self.retry_stop
+        } else if let Some(
+            stop @ (RetryStop::BudgetExhausted
+            | RetryStop::RetryAfterTooLong
+            | RetryStop::NoProgress { .. }),
+        ) = self.retry_stop
         {
             extras.push(format!("not retried: {stop}"));
         }

@@ -34,9 +34,12 @@ use crate::headers::{
     X_TENANT_ID,
 };
 use crate::meta::{Auth, Operation, TenantHeader};
-use crate::retry::{RetryStop, TransportFailure, is_retryable_status, parse_retry_after};
+use crate::retry::{
+    RetryStop, TransportFailure, is_retryable_status, is_throttle_status, parse_retry_after,
+};
 use crate::sanitize;
 use crate::secret::SecretString;
+use crate::throttle::Verdict;
 use crate::{Client, ClientState, types};
 
 /// Largest error body the client reads (the API's error bodies are a few hundred bytes; a
@@ -250,7 +253,7 @@ impl Call<'_> {
             request_id: Some(self.request_id.clone()),
             attempts,
             elapsed_ms: self.started.elapsed().as_millis() as u64,
-            stop: stop.map(|s| s.as_str().to_owned()),
+            stop: stop.map(RetryStop::encode),
             token_problem: None,
             location: None,
         }
@@ -269,13 +272,17 @@ impl Call<'_> {
 
     async fn run(&self, request: reqwest::Request) -> reqwest::Response {
         let policy = self.state().retry_policy().clone();
-        let deadline = policy.get_deadline().map(|d| self.started + d);
+        // Pushed back by the time spent waiting for the limiter and in throttle holds: a
+        // throttled call is bounded by the progress timeout, not by this deadline.
+        let mut deadline = policy.get_deadline().map(|d| self.started + d);
         let (auth, _) = rules(self.operation);
         let method = request.method().clone();
         let mut template = Some(request);
         let mut attempt: u32 = 0;
         // A repeat after a 401 is not a policy retry: it does not use up attempts or budget.
         let mut auth_repeats: u32 = 0;
+        // Neither is a throttled repeat (429/503 with throttling on): bounded by progress.
+        let mut throttle_repeats: u32 = 0;
         loop {
             attempt += 1;
             tracing::Span::current().record("attempt", attempt);
@@ -298,6 +305,18 @@ impl Call<'_> {
                 None => current,
             };
             let replayable = template.is_some();
+
+            // Every attempt passes the client's adaptive limiter, first attempts too.
+            let mut permit = match self.state().limiter() {
+                Some(limiter) => {
+                    let queued = Instant::now();
+                    let permit = limiter.acquire().await;
+                    let waited = queued.elapsed();
+                    deadline = deadline.map(|d| d + waited);
+                    Some(permit)
+                }
+                None => None,
+            };
 
             let token = if auth == Auth::Bearer {
                 match self.authorize(&mut request, attempt).await {
@@ -376,7 +395,7 @@ impl Call<'_> {
                 }
             };
             let elapsed_ms = sent.elapsed().as_millis() as u64;
-            let policy_attempt = attempt - auth_repeats;
+            let policy_attempt = attempt - auth_repeats - throttle_repeats;
 
             match outcome {
                 Attempted::Response(response) => {
@@ -397,16 +416,59 @@ impl Call<'_> {
                         auth_repeats += 1;
                         continue;
                     }
-                    if status.is_success()
-                        && let Some(budget) = self.state().budget()
-                    {
-                        budget.deposit();
+                    if status.is_success() {
+                        if let Some(budget) = self.state().budget() {
+                            budget.deposit();
+                        }
+                        if let Some(permit) = permit.take() {
+                            permit.success();
+                        }
                     }
                     if !is_retryable_status(status) {
                         return self.finalize(response, attempt, None, token.as_ref()).await;
                     }
                     let retry_after =
                         parse_retry_after(response.headers(), std::time::SystemTime::now());
+                    if let Some(permit) = permit.take().filter(|_| is_throttle_status(status)) {
+                        let fallback = policy.throttle_backoff(throttle_repeats + 1);
+                        // `Retry-After: 0` (or a date in the past) is not an invitation to spin.
+                        let hold = retry_after.map(|ra| ra.max(policy.min_throttle_hold()));
+                        let verdict = permit.throttled(status.as_u16(), hold, fallback);
+                        let stop = if !policy.may_retry_status(&method, status) {
+                            RetryStop::NotRetryable
+                        } else if !replayable {
+                            RetryStop::BodyNotReplayable
+                        } else {
+                            match verdict {
+                                Verdict::Retry(wait) => {
+                                    tracing::info!(
+                                        attempt,
+                                        status = status.as_u16(),
+                                        wait_ms = wait.as_millis() as u64,
+                                        throttled = true,
+                                        "retrying"
+                                    );
+                                    drop(response);
+                                    tokio::time::sleep(wait).await;
+                                    deadline = deadline.map(|d| d + wait);
+                                    throttle_repeats += 1;
+                                    continue;
+                                }
+                                Verdict::GiveUp {
+                                    throttled_for,
+                                    timeout,
+                                } => RetryStop::NoProgress {
+                                    status: status.as_u16(),
+                                    throttled_secs: throttled_for.as_secs(),
+                                    retry_after_secs: retry_after.map(|d| d.as_secs()),
+                                    timeout_secs: timeout.as_secs(),
+                                },
+                            }
+                        };
+                        return self
+                            .finalize(response, attempt, Some(stop), token.as_ref())
+                            .await;
+                    }
                     let decision = self.decide(
                         policy.may_retry_status(&method, status),
                         replayable,
@@ -688,7 +750,7 @@ impl Call<'_> {
         headers.insert(INTERNAL_REQUEST_ID, headers::encode_text(&self.request_id));
         headers.insert(INTERNAL_OPERATION, headers::encode_text(self.operation_id));
         if let Some(stop) = stop {
-            headers.insert(INTERNAL_STOP, headers::encode_text(stop.as_str()));
+            headers.insert(INTERNAL_STOP, headers::encode_text(&stop.encode()));
         }
         headers.remove(CONTENT_LENGTH);
         headers.remove(TRANSFER_ENCODING);

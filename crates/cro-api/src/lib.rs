@@ -9,7 +9,9 @@
 //! - Per-operation headers from [`meta::OPERATIONS`]: `authorization` only where the spec
 //!   requires it, `x-tenant-id` per the operation's rule, always `x-api-version` and an
 //!   `x-request-id` (see the `hooks` module docs on GitHub, or [`headers`]).
-//! - Retries with backoff, `Retry-After`, a deadline and a budget ([`RetryPolicy`]).
+//! - Retries with backoff, `Retry-After`, a deadline and a budget ([`RetryPolicy`]), and an
+//!   adaptive limiter per client that treats 429/503 as back-pressure ([`ThrottlePolicy`],
+//!   [`Client::throttle_stats`]).
 //! - One error type with the API's status line and body ([`Error`]).
 //! - Secrets that never print ([`SecretString`]), OAuth 2.0 helpers ([`oauth`]), and a
 //!   `tracing` span per request ([`trace`]).
@@ -72,6 +74,7 @@ pub mod oauth;
 pub mod retry;
 pub mod sanitize;
 mod secret;
+mod throttle;
 mod timestamp;
 pub mod trace;
 
@@ -89,6 +92,7 @@ pub use error::{
 };
 pub use retry::{RetryBudget, RetryPolicy, RetryStop};
 pub use secret::SecretString;
+pub use throttle::{ThrottlePolicy, ThrottleStats};
 
 /// Re-exported so callers can name the types in generated signatures without their own
 /// dependency (`ResponseValue<T>`, the raw `Error<types::ErrorBody>`).

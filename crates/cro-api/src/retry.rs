@@ -8,23 +8,40 @@
 //!   values, but a retry could overwrite a concurrent change). `POST` (and `PATCH` by default)
 //!   is retried **only on connect errors**, where the request provably never left the
 //!   client: once it may have reached the server it is never re-sent.
-//! - **How long to wait**: the server's `Retry-After` (seconds or HTTP-date) when present;
-//!   if it asks for longer than [`RetryPolicy::max_retry_after`] the client gives up at once
-//!   and the error reports [`retry_after`](crate::Error::retry_after) (waiting less than asked
-//!   would be hammering; waiting longer than the cap would surprise the caller). Otherwise
-//!   exponential backoff with full jitter: a random wait in `0..=min(max_backoff,
-//!   initial_backoff * 2^retry)` (AWS's "full jitter", which spreads clients best).
+//! - **Throttling (429, 503) is back-pressure, not failure** (when
+//!   [`RetryPolicy::throttling`] is on, the default): every attempt of every call passes the
+//!   client's adaptive limiter first (see [`ThrottlePolicy`] and the `throttle` module docs:
+//!   a window of requests in flight that grows on success and is cut on throttles, a
+//!   `Retry-After` hold with jitter for the whole client, a pace when the server limits the
+//!   rate). A throttled attempt does not use up the call's attempts nor the [`RetryBudget`];
+//!   throttles are bounded by **progress** instead: the call gives up
+//!   ([`RetryStop::NoProgress`]) when no request of the client has succeeded for
+//!   [`ThrottlePolicy::progress_timeout`] (default 5 min), or at once when the server's
+//!   `Retry-After` is longer than what is left of that window. [`RetryPolicy::max_retry_after`]
+//!   does not apply to throttles (the progress window is their cap). The per-call
+//!   [`RetryPolicy::deadline`] does not count time spent waiting in the limiter or in
+//!   throttle holds: a call queued behind a throttled export fails by the progress rule, not
+//!   because the export is long. With throttling off, 429 and 503 are retried like 502/504.
+//! - **How long to wait** (other failures): the server's `Retry-After` (seconds or
+//!   HTTP-date) when present; if it asks for longer than [`RetryPolicy::max_retry_after`]
+//!   the client gives up at once and the error reports
+//!   [`retry_after`](crate::Error::retry_after) (waiting less than asked would be hammering;
+//!   waiting longer than the cap would surprise the caller). Otherwise exponential backoff
+//!   with full jitter: a random wait in `0..=min(max_backoff, initial_backoff * 2^retry)`
+//!   (AWS's "full jitter", which spreads clients best).
 //! - **When to stop**: after [`RetryPolicy::max_attempts`] attempts, when the overall
 //!   [`RetryPolicy::deadline`] would be passed, or when the shared [`RetryBudget`] is empty
 //!   (a token bucket shared by every clone of a client: each retry costs tokens, each success
 //!   returns a few, so a failing server sees a trickle rather than a multiple of the normal
-//!   load).
+//!   load); the error then says "retry budget exhausted".
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, Method, StatusCode};
+
+pub use crate::throttle::ThrottlePolicy;
 
 /// How the client retries failed requests. [`RetryPolicy::default()`] is on;
 /// [`RetryPolicy::disabled()`] makes exactly one attempt.
@@ -49,11 +66,13 @@ pub struct RetryPolicy {
     retry_patch: bool,
     retry_delete: bool,
     budget: Option<RetryBudget>,
+    throttling: Option<ThrottlePolicy>,
 }
 
 impl Default for RetryPolicy {
     /// 3 attempts, 250 ms initial backoff capped at 10 s, `Retry-After` honoured up to 30 s,
-    /// 2 minute overall deadline, `DELETE` retried, `PATCH` not, default [`RetryBudget`].
+    /// 2 minute overall deadline, `DELETE` retried, `PATCH` not, default [`RetryBudget`],
+    /// default [`ThrottlePolicy`] (adaptive concurrency on).
     fn default() -> Self {
         RetryPolicy {
             max_attempts: 3,
@@ -64,15 +83,18 @@ impl Default for RetryPolicy {
             retry_patch: false,
             retry_delete: true,
             budget: Some(RetryBudget::default()),
+            throttling: Some(ThrottlePolicy::default()),
         }
     }
 }
 
 impl RetryPolicy {
-    /// No retries: every request is sent once. The deadline and 401 token refresh still apply.
+    /// No retries: every request is sent once, 429 and 503 included (no adaptive limiter).
+    /// The deadline and 401 token refresh still apply.
     pub fn disabled() -> Self {
         RetryPolicy {
             max_attempts: 1,
+            throttling: None,
             ..RetryPolicy::default()
         }
     }
@@ -95,7 +117,9 @@ impl RetryPolicy {
         self
     }
 
-    /// Longest `Retry-After` the client waits for; a longer one ends the retries.
+    /// Longest `Retry-After` the client waits for on a 502/504 (or on 429/503 with throttling
+    /// off); a longer one ends the retries. Throttles are capped by the progress timeout
+    /// instead ([`ThrottlePolicy::progress_timeout`]).
     pub fn max_retry_after(mut self, cap: Duration) -> Self {
         self.max_retry_after = cap;
         self
@@ -124,6 +148,26 @@ impl RetryPolicy {
     pub fn budget(mut self, budget: Option<RetryBudget>) -> Self {
         self.budget = budget;
         self
+    }
+
+    /// The adaptive limiter and the progress rule for 429/503 (`None`: off; 429 and 503 are
+    /// then retried like 502/504 and use up attempts). See the module docs.
+    pub fn throttling(mut self, throttling: Option<ThrottlePolicy>) -> Self {
+        self.throttling = throttling;
+        self
+    }
+
+    /// Shortcut: the progress timeout of the throttling policy (turns throttling on with the
+    /// defaults if it was off).
+    pub fn progress_timeout(mut self, timeout: Duration) -> Self {
+        let policy = self.throttling.take().unwrap_or_default();
+        self.throttling = Some(policy.progress_timeout(timeout));
+        self
+    }
+
+    /// See [`RetryPolicy::throttling`].
+    pub fn get_throttling(&self) -> Option<&ThrottlePolicy> {
+        self.throttling.as_ref()
     }
 
     /// See [`RetryPolicy::max_attempts`].
@@ -170,6 +214,18 @@ impl RetryPolicy {
         }
     }
 
+    /// The hold after a throttle without `Retry-After` (number `n` in a row): the backoff,
+    /// but never less than half the initial backoff, so a throttle always slows the client.
+    pub(crate) fn throttle_backoff(&self, n: u32) -> Duration {
+        self.backoff(n).max(self.min_throttle_hold())
+    }
+
+    /// The shortest hold after a throttle, whatever `Retry-After` says: half the initial
+    /// backoff.
+    pub(crate) fn min_throttle_hold(&self) -> Duration {
+        self.initial_backoff / 2
+    }
+
     /// Full-jitter backoff before retry number `retry` (1 for the first retry).
     pub(crate) fn backoff(&self, retry: u32) -> Duration {
         let exp = retry.saturating_sub(1).min(30);
@@ -195,6 +251,14 @@ pub(crate) enum TransportFailure {
     Timeout,
     /// Anything else (connection reset mid-request, ...): may have reached the server.
     Other,
+}
+
+/// 429 and 503: the server asks the client to slow down (back-pressure).
+pub(crate) fn is_throttle_status(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+    )
 }
 
 /// 429, 502, 503, 504.
@@ -335,6 +399,19 @@ pub enum RetryStop {
     RetryAfterTooLong,
     /// The request body is a stream that cannot be sent twice.
     BodyNotReplayable,
+    /// The server kept throttling (429/503) and no request of the client succeeded for the
+    /// progress timeout, or it asked to wait longer than what was left of it
+    /// ([`ThrottlePolicy::progress_timeout`]).
+    NoProgress {
+        /// The last throttle status (429 or 503).
+        status: u16,
+        /// Seconds since the last successful request of the client (while throttled).
+        throttled_secs: u64,
+        /// The last `Retry-After`, in seconds, if the server sent one.
+        retry_after_secs: Option<u64>,
+        /// The progress timeout, in seconds.
+        timeout_secs: u64,
+    },
 }
 
 impl RetryStop {
@@ -347,10 +424,38 @@ impl RetryStop {
             RetryStop::Deadline => "deadline reached",
             RetryStop::RetryAfterTooLong => "Retry-After longer than the configured maximum",
             RetryStop::BodyNotReplayable => "request body cannot be replayed",
+            RetryStop::NoProgress { .. } => "no progress while throttled",
+        }
+    }
+
+    /// The text carried in the internal stop header (with the numbers of `NoProgress`).
+    pub(crate) fn encode(self) -> String {
+        match self {
+            RetryStop::NoProgress {
+                status,
+                throttled_secs,
+                retry_after_secs,
+                timeout_secs,
+            } => format!(
+                "{}:{status}:{throttled_secs}:{}:{timeout_secs}",
+                self.as_str(),
+                retry_after_secs.map_or(String::new(), |s| s.to_string())
+            ),
+            other => other.as_str().to_owned(),
         }
     }
 
     pub(crate) fn parse(text: &str) -> Option<RetryStop> {
+        if let Some(rest) = text.strip_prefix("no progress while throttled:") {
+            let mut parts = rest.split(':');
+            let mut next = || parts.next().unwrap_or_default();
+            return Some(RetryStop::NoProgress {
+                status: next().parse().ok()?,
+                throttled_secs: next().parse().ok()?,
+                retry_after_secs: next().parse().ok(),
+                timeout_secs: next().parse().ok()?,
+            });
+        }
         [
             RetryStop::NotRetryable,
             RetryStop::AttemptsExhausted,
@@ -366,7 +471,55 @@ impl RetryStop {
 
 impl std::fmt::Display for RetryStop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        match *self {
+            RetryStop::NoProgress {
+                status,
+                throttled_secs,
+                retry_after_secs,
+                timeout_secs,
+            } => {
+                let timeout = human_secs(timeout_secs);
+                match retry_after_secs {
+                    Some(ra)
+                        if throttled_secs < timeout_secs && ra > timeout_secs - throttled_secs =>
+                    {
+                        write!(
+                            f,
+                            "the server answered {status} with Retry-After {}, longer than the \
+                         {timeout} progress timeout allows{}",
+                            human_secs(ra),
+                            if throttled_secs > 0 {
+                                format!(" after {} of throttling", human_secs(throttled_secs))
+                            } else {
+                                String::new()
+                            }
+                        )
+                    }
+                    Some(ra) => write!(
+                        f,
+                        "the server kept answering {status} for {}; last Retry-After {} \
+                         (progress timeout {timeout})",
+                        human_secs(throttled_secs),
+                        human_secs(ra)
+                    ),
+                    None => write!(
+                        f,
+                        "the server kept answering {status} for {} (progress timeout {timeout})",
+                        human_secs(throttled_secs)
+                    ),
+                }
+            }
+            other => f.write_str(other.as_str()),
+        }
+    }
+}
+
+/// `45 s`, `5 min`, `2 min 30 s`.
+fn human_secs(secs: u64) -> String {
+    match (secs / 60, secs % 60) {
+        _ if secs < 120 => format!("{secs} s"),
+        (m, 0) => format!("{m} min"),
+        (m, s) => format!("{m} min {s} s"),
     }
 }
 
@@ -388,6 +541,40 @@ mod tests {
         assert_eq!(parse_retry_after(&h, now), Some(Duration::ZERO));
         h.insert(http::header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(parse_retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn no_progress_round_trips_through_the_header_text_and_reads_well() {
+        let stop = RetryStop::NoProgress {
+            status: 429,
+            throttled_secs: 300,
+            retry_after_secs: Some(60),
+            timeout_secs: 300,
+        };
+        assert_eq!(RetryStop::parse(&stop.encode()), Some(stop));
+        assert_eq!(
+            stop.to_string(),
+            "the server kept answering 429 for 5 min; last Retry-After 60 s (progress timeout 5 min)"
+        );
+        let long = RetryStop::NoProgress {
+            status: 429,
+            throttled_secs: 0,
+            retry_after_secs: Some(3600),
+            timeout_secs: 300,
+        };
+        assert_eq!(RetryStop::parse(&long.encode()), Some(long));
+        assert!(long.to_string().contains("Retry-After 60 min"), "{long}");
+        let none = RetryStop::NoProgress {
+            status: 503,
+            throttled_secs: 7,
+            retry_after_secs: None,
+            timeout_secs: 5,
+        };
+        assert_eq!(RetryStop::parse(&none.encode()), Some(none));
+        assert_eq!(
+            RetryStop::parse(RetryStop::BudgetExhausted.as_str()),
+            Some(RetryStop::BudgetExhausted)
+        );
     }
 
     #[test]

@@ -119,6 +119,13 @@ fn api_status(api: &cro_api::ApiError) -> CliError {
     if api.attempts() > 1 {
         err = err.detail(format!("after {} attempts", api.attempts()));
     }
+    // Why the retries stopped (retry budget exhausted, throttled without progress, ...).
+    if let Some(stop) = api
+        .retry_stop()
+        .filter(|s| *s != cro_api::RetryStop::AttemptsExhausted)
+    {
+        err = err.detail(format!("gave up: {stop}"));
+    }
     if let Some(wait) = api.retry_after() {
         err = err.detail(format!(
             "the server asks to retry after {} s",

@@ -51,6 +51,7 @@ pub const RESERVED_FLAGS: &[&str] = &[
     "api-version",
     "demo",
     "timeout",
+    "progress-timeout",
     "attempts",
 ];
 

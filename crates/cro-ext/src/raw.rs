@@ -310,6 +310,10 @@ impl PagedRequest for RawListRequest<'_> {
         std::borrow::Cow::Borrowed(item.as_bytes())
     }
 
+    fn client(&self) -> Option<&cro_api::Client> {
+        Some(self.client)
+    }
+
     async fn fetch_page(
         self,
         page_index: u32,

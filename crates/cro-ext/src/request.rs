@@ -74,6 +74,12 @@ pub trait PagedRequest: Clone + Send + Sync {
     fn item_json(item: &Self::Item) -> Cow<'_, [u8]> {
         Cow::Owned(serde_json::to_vec(item).unwrap_or_default())
     }
+
+    /// The client the request is sent with, when the request can tell (for the limiter's
+    /// figures in [`WalkStats`](crate::paging::WalkStats); the generated builders can't).
+    fn client(&self) -> Option<&cro_api::Client> {
+        None
+    }
     /// Send the request for page `page_index` (1-based) of `page_limit` items.
     fn fetch_page(
         self,

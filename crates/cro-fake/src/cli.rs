@@ -6,6 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use crate::FakeConfig;
 use crate::faults::FaultArgs;
 use crate::oauth::OAuthArgs;
+use crate::throttle::ThrottleArgs;
 
 /// Flags that configure a fake server run.
 #[derive(Debug, Clone, clap::Args)]
@@ -43,6 +44,9 @@ pub struct FakeArgs {
     /// Fault injection.
     #[command(flatten)]
     pub faults: FaultArgs,
+    /// Rate limits.
+    #[command(flatten)]
+    pub throttle: ThrottleArgs,
     /// OAuth settings.
     #[command(flatten)]
     pub oauth: OAuthArgs,
@@ -60,6 +64,7 @@ impl FakeArgs {
             jobs: self.jobs,
             users: self.users,
             faults: self.faults.clone().into(),
+            throttle: self.throttle.plan(self.faults.retry_after),
             oauth: self.oauth.clone().into(),
             addr: SocketAddr::new(self.host, self.port),
             allow_non_loopback: self.allow_non_loopback,

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 
 use crate::faults::FaultPlan;
 use crate::oauth::OAuthConfig;
+use crate::throttle::ThrottlePlan;
 
 /// Settings of one fake server. Counts are **per tenant** (the fake has two tenants, 34 and
 /// 35); records are spread round-robin over the tenant's locations.
@@ -35,6 +36,8 @@ pub struct FakeConfig {
     pub users: u64,
     /// Injected faults (none by default).
     pub faults: FaultPlan,
+    /// Rate limits and page latency of a slow, throttled server (none by default).
+    pub throttle: ThrottlePlan,
     /// The OAuth authorization server's client registration and lifetimes.
     pub oauth: OAuthConfig,
     /// Address to bind; port 0 picks a free one.
@@ -56,6 +59,7 @@ impl Default for FakeConfig {
             jobs: 120,
             users: 8,
             faults: FaultPlan::default(),
+            throttle: ThrottlePlan::default(),
             oauth: OAuthConfig::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             allow_non_loopback: false,
@@ -96,6 +100,8 @@ with! {
     with_users: users: u64,
     /// Sets [`FakeConfig::faults`].
     with_faults: faults: FaultPlan,
+    /// Sets [`FakeConfig::throttle`].
+    with_throttle: throttle: ThrottlePlan,
     /// Sets [`FakeConfig::oauth`].
     with_oauth: oauth: OAuthConfig,
     /// Sets [`FakeConfig::addr`].

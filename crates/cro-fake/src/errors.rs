@@ -15,6 +15,8 @@ pub struct ApiError {
     pub detail: String,
     /// `Allow` header value, for 405.
     pub allow: Option<String>,
+    /// `Retry-After` seconds, for 429.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -25,6 +27,7 @@ impl ApiError {
             field: field.into(),
             detail: detail.into(),
             allow: None,
+            retry_after: None,
         }
     }
     /// 400: an input error naming the field.
@@ -65,6 +68,18 @@ impl ApiError {
             "Accept",
             format!("This resource only produces {produces}."),
         )
+    }
+    /// 429 with `Retry-After: secs`: the server is pushing back (rate limits, fault
+    /// injection).
+    pub fn too_many_requests(secs: u64) -> Self {
+        ApiError {
+            retry_after: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "",
+                format!("Too many requests; retry after {secs} seconds."),
+            )
+        }
     }
     /// 500: a bug in the fake (kept as an answer rather than a panic).
     pub fn internal(detail: impl Into<String>) -> Self {
@@ -123,6 +138,10 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(allow)
         {
             resp.headers_mut().insert(header::ALLOW, v);
+        }
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         set_reason(&mut resp, &self.reason());
         resp

@@ -275,7 +275,7 @@ pub struct FaultArgs {
     /// Answer every Nth eligible request with 429 and Retry-After.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub fault_429_every: Option<u64>,
-    /// Retry-After seconds of injected 429s.
+    /// Retry-After seconds of every 429 (injected ones and those of the rate limits).
     #[arg(long, value_name = "SECS", default_value_t = 1)]
     pub retry_after: u64,
     /// A burst of 5xx answers, START:LEN:STATUS or START:LEN:STATUS:PATH_PREFIX (repeatable).
@@ -755,15 +755,6 @@ fn header_spec(state: &FaultState, req: &Request<Body>) -> Result<Option<FaultSp
 fn error_answer(state: &FaultState, status: u16, retry_after: Option<u64>) -> Response {
     let c = &state.counters;
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-    let detail = match (status, retry_after) {
-        (StatusCode::TOO_MANY_REQUESTS, Some(secs)) => {
-            format!("Too many requests; retry after {secs} seconds.")
-        }
-        _ => format!(
-            "{} (injected fault).",
-            status.canonical_reason().unwrap_or("Error")
-        ),
-    };
     if status == StatusCode::TOO_MANY_REQUESTS {
         c.rate_limited.fetch_add(1, Ordering::Relaxed);
     } else if status.is_server_error() {
@@ -771,6 +762,13 @@ fn error_answer(state: &FaultState, status: u16, retry_after: Option<u64>) -> Re
     } else {
         c.client_errors.fetch_add(1, Ordering::Relaxed);
     }
+    if let (StatusCode::TOO_MANY_REQUESTS, Some(secs)) = (status, retry_after) {
+        return ApiError::too_many_requests(secs).into_response();
+    }
+    let detail = format!(
+        "{} (injected fault).",
+        status.canonical_reason().unwrap_or("Error")
+    );
     let mut resp = ApiError::new(status, "", detail).into_response();
     if let Some(secs) = retry_after {
         resp.headers_mut()

@@ -21,6 +21,7 @@ use crate::pipeline;
 use crate::router::Routes;
 use crate::spec::{self, Spec};
 use crate::store::Store;
+use crate::throttle::{self, ThrottleCounts, ThrottleState};
 use crate::versions::Pins;
 use crate::world::World;
 
@@ -41,6 +42,8 @@ pub struct AppState {
     pub log: Arc<RequestLog>,
     /// Fault plan and counters.
     pub faults: Arc<FaultState>,
+    /// Rate limits and their counters.
+    pub throttle: Arc<ThrottleState>,
     /// HTTP client for webhook deliveries, built on first use (building one loads TLS roots,
     /// which would slow every start-up for a feature most runs never use).
     pub webhook_client: OnceLock<Option<reqwest::Client>>,
@@ -104,10 +107,11 @@ impl FakeServer {
         let auth = Arc::new(Auth::new(&world, &config.oauth.client_id));
         let routes = Arc::new(Routes::default());
         let classify_routes = routes.clone();
-        let faults = Arc::new(
-            FaultState::new(config.faults.clone())
-                .with_classifier(Arc::new(move |m, p| classify_routes.is_list(m, p))),
-        );
+        let is_list: faults::Classifier = Arc::new(move |m, p| classify_routes.is_list(m, p));
+        let faults =
+            Arc::new(FaultState::new(config.faults.clone()).with_classifier(is_list.clone()));
+        let throttle =
+            Arc::new(ThrottleState::new(config.throttle.clone()).with_list_classifier(is_list));
         let log = Arc::new(RequestLog::new(config.request_log_capacity));
         let state = Arc::new(AppState {
             store: Store::new(world),
@@ -117,13 +121,19 @@ impl FakeServer {
             spec,
             log: log.clone(),
             faults: faults.clone(),
+            throttle: throttle.clone(),
             webhook_client: OnceLock::new(),
         });
         let api = Router::new()
             .fallback(pipeline::api_entry)
             .with_state(state.clone())
-            .layer(faults::layer(faults.clone()));
+            .layer(faults::layer(faults.clone()))
+            .layer(throttle::layer(throttle));
         let app = oauth::router(config.oauth.clone(), auth.clone())
+            .route(
+                STATS_PATH,
+                axum::routing::get(stats).with_state(state.clone()),
+            )
             .fallback_service(api)
             .layer(middleware::from_fn_with_state(log.clone(), outer));
         let (tx, rx) = oneshot::channel::<()>();
@@ -144,6 +154,31 @@ impl FakeServer {
             task: Some(task),
         })
     }
+}
+
+/// Path of the fake's own counters (not part of the API; outside its rate limits):
+/// `{"throttle": {...}, "faults": {...}, "too_many_requests": N}`, where `too_many_requests`
+/// counts every `429` sent (rate limits and injected faults).
+pub const STATS_PATH: &str = "/_fake/stats";
+
+async fn stats(State(state): State<Arc<AppState>>) -> axum::Json<serde_json::Value> {
+    let t = state.throttle.counts();
+    let f = state.faults.injected();
+    axum::Json(serde_json::json!({
+        "too_many_requests": t.refused() + f.rate_limited,
+        "throttle": t,
+        "faults": {
+            "requests": f.requests,
+            "eligible": f.eligible,
+            "rate_limited": f.rate_limited,
+            "server_errors": f.server_errors,
+            "client_errors": f.client_errors,
+            "delayed": f.delayed,
+            "dropped_mid_body": f.dropped_mid_body,
+            "truncated": f.truncated,
+            "drifted": f.drifted,
+        },
+    }))
 }
 
 /// Outermost layer: request id, CORS, version echo for answers the API pipeline did not make
@@ -294,6 +329,16 @@ impl RunningFake {
     /// What the fault layer injected so far.
     pub fn faults_injected(&self) -> faults::FaultCounts {
         self.state.faults.injected()
+    }
+
+    /// What the rate limits did so far (429s sent, peak in flight, ...).
+    pub fn throttle_counts(&self) -> ThrottleCounts {
+        self.state.throttle.counts()
+    }
+
+    /// Every `429` sent so far: by the rate limits and by fault injection.
+    pub fn too_many_requests_sent(&self) -> u64 {
+        self.state.throttle.counts().refused() + self.state.faults.injected().rate_limited
     }
 
     /// Stops accepting, lets in-flight requests finish (up to 5 s) and waits.

@@ -1,4 +1,4 @@
-//! `cro export customers --format ndjson --output FILE` with its defaults, as a user runs it.
+//! `cro export customers --format F --output FILE` with its defaults, as a user runs it.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -22,12 +22,34 @@ pub struct CroRun {
     pub summary: String,
 }
 
-/// Exports every customer of `fake` to `out` (removed afterwards) and checks that the file
-/// holds one line per customer.
+/// Exports every customer of `fake` to `out` (removed afterwards) as NDJSON and checks that
+/// the file holds one line per customer.
 pub fn run(cro: &Path, fake: &FakeProc, out: &Path) -> Result<CroRun> {
+    let r = export(cro, fake, out, "ndjson")?;
+    if r.usage.code != Some(0) {
+        let _ = std::fs::remove_file(out);
+        bail!("cro export failed ({:?}): {}", r.usage.code, r.summary);
+    }
+    let lines = std::fs::File::open(out)
+        .and_then(count_lines)
+        .with_context(|| format!("cannot read {}", out.display()));
+    // The export can be a gigabyte: remove it before anything else is measured.
+    let _ = std::fs::remove_file(out);
+    let lines = lines?;
+    if lines != fake.customers {
+        bail!("cro wrote {lines} customers, expected {}", fake.customers);
+    }
+    Ok(r)
+}
+
+/// Runs `cro export customers --format <format> --output <out>` with its defaults against
+/// `fake` and returns what it cost, whatever its exit code. The output (if any) is left for
+/// the caller to check and remove.
+pub fn export(cro: &Path, fake: &FakeProc, out: &Path, format: &str) -> Result<CroRun> {
+    let _ = std::fs::remove_file(out);
     let started = Instant::now();
     let mut child = Command::new(cro)
-        .args(["export", "customers", "--format", "ndjson", "--output"])
+        .args(["export", "customers", "--format", format, "--output"])
         .arg(out)
         .envs(fake.client_env())
         // Nothing from a developer's own profile or config may leak into the measurement.
@@ -43,17 +65,5 @@ pub fn run(cro: &Path, fake: &FakeProc, out: &Path) -> Result<CroRun> {
     let errors = std::thread::spawn(move || read_all(stderr));
     let usage = rss::wait_with_usage(child, started, RUN_LIMIT)?;
     let summary = errors.join().unwrap_or_default().trim().to_owned();
-    if usage.code != Some(0) {
-        bail!("cro export failed ({:?}): {summary}", usage.code);
-    }
-    let lines = std::fs::File::open(out)
-        .and_then(count_lines)
-        .with_context(|| format!("cannot read {}", out.display()));
-    // The export can be a gigabyte: remove it before anything else is measured.
-    let _ = std::fs::remove_file(out);
-    let lines = lines?;
-    if lines != fake.customers {
-        bail!("cro wrote {lines} customers, expected {}", fake.customers);
-    }
     Ok(CroRun { usage, summary })
 }

@@ -3,7 +3,8 @@
 //! A separate process (not the library in-process) so that its CPU time can be told apart
 //! from the clients' and so that it is the same binary people run by hand.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -32,10 +33,16 @@ impl FakeProc {
     /// Starts `bin` with `customers` per tenant on 127.0.0.1 (free port) and reads its
     /// start-up line.
     pub fn start(bin: &Path, customers: u64) -> Result<FakeProc> {
+        Self::start_with(bin, customers, &[])
+    }
+
+    /// [`FakeProc::start`] with more flags (rate limits: `--max-in-flight 2`, ...).
+    pub fn start_with(bin: &Path, customers: u64, extra: &[String]) -> Result<FakeProc> {
         let mut child = Command::new(bin)
             .args(["--host", "127.0.0.1", "--port", "0", "--seed", "1"])
             .arg("--customers")
             .arg(customers.to_string())
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -91,6 +98,39 @@ impl FakeProc {
     /// Process id (for CPU and memory readings).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The fake's own counters (`GET /_fake/stats`: `too_many_requests`, `throttle`,
+    /// `faults`), outside its rate limits.
+    pub fn stats(&self) -> Result<serde_json::Value> {
+        let addr = self.base_url.trim_start_matches("http://");
+        let mut stream =
+            TcpStream::connect(addr).with_context(|| format!("cannot connect to {addr}"))?;
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            stream,
+            "GET /_fake/stats HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw)?;
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .context("no end of headers in the stats answer")?;
+        if !raw.starts_with(b"HTTP/1.1 200") {
+            bail!(
+                "the stats answer is not 200: {}",
+                String::from_utf8_lossy(&raw[..split])
+            );
+        }
+        serde_json::from_slice(&raw[split + 4..]).context("the stats answer is not JSON")
+    }
+
+    /// Every `429` the fake sent so far.
+    pub fn too_many_requests(&self) -> Result<u64> {
+        self.stats()?["too_many_requests"]
+            .as_u64()
+            .context("no too_many_requests in the stats")
     }
 
     /// The `CRO_*` environment of clients (the sample script and `cro`).

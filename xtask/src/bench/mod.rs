@@ -3,11 +3,15 @@
 //!
 //! ```text
 //! cargo xtask bench [--customers N] [--large N] [--rounds N] [--quick] [--no-build]
+//!                   [--rate-limited] [--formats] [--no-sample]
 //!   --customers N   customers of the side-by-side case (default 100,000)
 //!   --large N       customers of the memory case (default 1,000,000; 0 skips it)
-//!   --rounds N      rounds of the side-by-side case (default 3; best and median printed)
+//!   --rounds N      rounds of the side-by-side and formats cases (default 3; best printed)
 //!   --quick         1 round, 20,000 and 200,000 customers unless given
 //!   --no-build      use the release binaries already in target/release
+//!   --rate-limited  run only the rate-limited cases (with --formats: those two)
+//!   --formats       run only CSV vs NDJSON (200,000 customers) and NDJSON's CPU per 100k
+//!   --no-sample     skip the sample script in the rate-limited cases (minutes each)
 //! ```
 //!
 //! Steps: build `cro` and `cro-fake` in release; start `cro-fake` on 127.0.0.1 with the
@@ -20,7 +24,10 @@
 //!   what `cro`'s NDJSON export (which also passes items through) costs without its checks
 //!   and plumbing;
 //!
-//! then restart the fake with the large size and export again (up to two rounds). [`report`] prints the
+//! then restart the fake with the large size and export again (up to two rounds); then
+//! [`limited`]: the rate-limited cases of issue 10 (a throttled fake per case, ids checked,
+//! 429s counted, the sample script at its default page size alongside); then [`formats`]:
+//! CSV against NDJSON and NDJSON's client CPU per 100,000 customers. [`report`] prints the
 //! table, the ratios against the targets, `cro`'s peak RSS per size ([`rss`]) and the
 //! fake's serving rate. Every run is checked for completeness (line counts, page counts):
 //! a fast wrong answer is not a result.
@@ -28,6 +35,8 @@
 mod cro_run;
 mod fake_proc;
 mod floor;
+mod formats;
+mod limited;
 mod reference;
 mod report;
 mod rss;
@@ -55,14 +64,23 @@ struct BenchArgs {
     large: u64,
     rounds: usize,
     build: bool,
+    /// Run the side-by-side and memory cases.
+    throughput: bool,
+    /// Run the rate-limited cases.
+    rate_limited: bool,
+    /// Run CSV vs NDJSON.
+    formats: bool,
+    /// Run the sample script in the rate-limited cases.
+    sample: bool,
 }
 
-const USAGE: &str =
-    "usage: cargo xtask bench [--customers N] [--large N] [--rounds N] [--quick] [--no-build]";
+const USAGE: &str = "usage: cargo xtask bench [--customers N] [--large N] [--rounds N] [--quick] \
+                     [--no-build] [--rate-limited] [--formats] [--no-sample]";
 
 fn parse(args: &[String]) -> Result<BenchArgs> {
     let (mut customers, mut large, mut rounds) = (None, None, None);
     let (mut quick, mut build) = (false, true);
+    let (mut rate_limited, mut formats, mut sample) = (false, false, true);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut number = |what: &str| -> Result<u64> {
@@ -79,6 +97,9 @@ fn parse(args: &[String]) -> Result<BenchArgs> {
             "--rounds" => rounds = Some(number("--rounds")?),
             "--quick" => quick = true,
             "--no-build" => build = false,
+            "--rate-limited" => rate_limited = true,
+            "--formats" => formats = true,
+            "--no-sample" => sample = false,
             "-h" | "--help" => bail!("{USAGE}"),
             other => bail!("unknown argument `{other}`; {USAGE}"),
         }
@@ -88,6 +109,11 @@ fn parse(args: &[String]) -> Result<BenchArgs> {
         large: large.unwrap_or(if quick { 200_000 } else { 1_000_000 }),
         rounds: usize::try_from(rounds.unwrap_or(if quick { 1 } else { 3 }))?.max(1),
         build,
+        // Without a selection, everything runs.
+        throughput: !rate_limited && !formats,
+        rate_limited: rate_limited || !formats,
+        formats: formats || !rate_limited,
+        sample,
     };
     if parsed.customers == 0 {
         bail!("--customers must be at least 1");
@@ -305,7 +331,7 @@ fn measure_reference(
 
 fn measure_sample(root: &Path, python: &Path, fake: &FakeProc) -> Result<Measurement> {
     with_fake_cpu(fake, || {
-        let u = sample::run(root, python, fake)?;
+        let u = sample::run(root, python, fake, Some(sample::PAGE_LIMIT))?;
         eprintln!("bench:   sample: {:.3} s", u.wall.as_secs_f64());
         Ok(Measurement {
             who: Who::Sample,
@@ -334,15 +360,55 @@ fn machine() -> String {
 fn run(args: &BenchArgs) -> Result<()> {
     let root = spec::workspace_root();
     let bins = build(&root, args.build)?;
-    let python = sample::ensure_venv(&root)?;
+    let needs_python = args.throughput || (args.rate_limited && args.sample);
+    let python = if needs_python {
+        Some(sample::ensure_venv(&root)?)
+    } else {
+        None
+    };
     let api_version = spec::load(&root.join(spec::SPEC_PATH))?["info"]["version"]
         .as_str()
         .context("spec has no info.version")?
         .to_owned();
     let scratch = Scratch::new()?;
-    let out = scratch.0.join("customers.ndjson");
     let machine = machine();
+    if let (true, Some(python)) = (args.throughput, &python) {
+        throughput(args, &root, &bins, python, &api_version, &scratch, &machine)?;
+    } else {
+        println!();
+        println!("cargo xtask bench (selected cases)");
+        println!("machine: {machine}");
+    }
+    if args.rate_limited {
+        let expected = limited::expected_ids(&bins.fake, limited::CUSTOMERS, &api_version)?;
+        let out = scratch.0.join("limited.ndjson");
+        let python = python.as_deref().filter(|_| args.sample);
+        let results = limited::CASES
+            .iter()
+            .map(|&case| limited::run_case(&bins, &root, python, case, &expected, &out))
+            .collect::<Result<Vec<_>>>()?;
+        println!();
+        print!("{}", limited::report(&results));
+    }
+    if args.formats {
+        let result = formats::run(&bins, &scratch.0, args.rounds)?;
+        println!();
+        print!("{}", formats::report(&result));
+    }
+    Ok(())
+}
 
+/// The side-by-side case and the memory case (issue 7).
+fn throughput(
+    args: &BenchArgs,
+    root: &Path,
+    bins: &Bins,
+    python: &Path,
+    api_version: &str,
+    scratch: &Scratch,
+    machine: &str,
+) -> Result<()> {
+    let out = scratch.0.join("customers.ndjson");
     // Case 1: side by side.
     eprintln!(
         "bench: case 1, {} customers, {} round(s)",
@@ -355,14 +421,14 @@ fn run(args: &BenchArgs) -> Result<()> {
     };
     {
         let fake = FakeProc::start(&bins.fake, args.customers)?;
-        let floor = floor::Floor::new(&fake, &api_version, sample::PAGE_LIMIT)?;
+        let floor = floor::Floor::new(&fake, api_version, sample::PAGE_LIMIT)?;
         // Warm-up, not counted: first connections, page cache of the binaries, the fake's
         // lazily built state.
         floor.run(CRO_DEFAULT_CONCURRENCY)?;
         for round in 1..=args.rounds {
             eprintln!("bench: round {round}/{}", args.rounds);
-            main_case.runs.push(measure_sample(&root, &python, &fake)?);
-            main_case.runs.push(measure_cro(&bins, &fake, &out)?);
+            main_case.runs.push(measure_sample(root, python, &fake)?);
+            main_case.runs.push(measure_cro(bins, &fake, &out)?);
             main_case.runs.push(measure_reference(
                 &floor,
                 &fake,
@@ -382,14 +448,14 @@ fn run(args: &BenchArgs) -> Result<()> {
     if args.large > 0 {
         eprintln!("bench: case 2, {} customers", args.large);
         let fake = FakeProc::start(&bins.fake, args.large)?;
-        let floor = floor::Floor::new(&fake, &api_version, sample::PAGE_LIMIT)?;
+        let floor = floor::Floor::new(&fake, api_version, sample::PAGE_LIMIT)?;
         let mut case = Case {
             customers: args.large,
             runs: Vec::new(),
             fake_rss: None,
         };
         for _ in 0..args.rounds.min(2) {
-            case.runs.push(measure_cro(&bins, &fake, &out)?);
+            case.runs.push(measure_cro(bins, &fake, &out)?);
             case.runs
                 .push(measure_floor(&floor, &fake, CRO_DEFAULT_CONCURRENCY)?);
         }
@@ -450,6 +516,11 @@ mod tests {
             (a.customers, a.large, a.rounds, a.build),
             (100_000, 1_000_000, 3, true)
         );
+        assert!(a.throughput && a.rate_limited && a.formats && a.sample);
+        let r = parse(&args(&["--rate-limited", "--no-sample"])).unwrap();
+        assert!(!r.throughput && r.rate_limited && !r.formats && !r.sample);
+        let f = parse(&args(&["--formats"])).unwrap();
+        assert!(!f.throughput && !f.rate_limited && f.formats);
         let q = parse(&args(&["--quick"])).unwrap();
         assert_eq!((q.customers, q.large, q.rounds), (20_000, 200_000, 1));
         let o = parse(&args(&[

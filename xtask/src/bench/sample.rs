@@ -71,16 +71,19 @@ fn run_ok(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
-/// Runs the sample against `fake` and checks it printed one line per customer.
+/// Runs the sample against `fake` (with `--page-limit` when given, else at its default page
+/// size, the server's) and checks it printed one line per customer.
 ///
 /// Its output goes to a pipe that is only counted (the equivalent of `> /dev/null` plus a
 /// line count): printing is part of the sample, writing a file is not what is measured.
-pub fn run(root: &Path, python: &Path, fake: &FakeProc) -> Result<Usage> {
+pub fn run(root: &Path, python: &Path, fake: &FakeProc, page_limit: Option<u32>) -> Result<Usage> {
     let started = Instant::now();
-    let mut child = Command::new(python)
-        .arg(root.join("scripts/sample_export_customers.py"))
-        .arg("--page-limit")
-        .arg(PAGE_LIMIT.to_string())
+    let mut cmd = Command::new(python);
+    cmd.arg(root.join("scripts/sample_export_customers.py"));
+    if let Some(limit) = page_limit {
+        cmd.arg("--page-limit").arg(limit.to_string());
+    }
+    let mut child = cmd
         .envs(fake.client_env())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -97,10 +100,12 @@ pub fn run(root: &Path, python: &Path, fake: &FakeProc) -> Result<Usage> {
         .map_err(|_| anyhow::anyhow!("line counter panicked"))??;
     let errors = errors.join().unwrap_or_default();
     if usage.code != Some(0) {
+        // Python's traceback ends with the line that says what went wrong.
+        let last = errors.trim().lines().last().unwrap_or_default();
         bail!(
-            "the sample script failed ({:?}): {}",
+            "the sample script failed (exit {:?}, {:.1} s, {lines} customers printed): {last}",
             usage.code,
-            errors.trim()
+            usage.wall.as_secs_f64()
         );
     }
     if lines != fake.customers {

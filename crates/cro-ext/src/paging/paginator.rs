@@ -273,6 +273,15 @@ pub struct WalkStats {
     /// Pages shorter than the page size in the middle of the list, or ending a list that
     /// reports no totals.
     pub short_pages: Vec<ShortPage>,
+    /// The client's adaptive request limit (requests allowed in flight) after the latest
+    /// page; `None` when the request does not expose its client
+    /// ([`PagedRequest::client`]) or throttling is off. The prefetch window
+    /// ([`Paginator::concurrency`]) is the most the walk asks for; the client's limiter
+    /// decides how many are actually sent at once.
+    pub limit: Option<u32>,
+    /// Throttled responses (429, 503) the client received during the walk (from any of its
+    /// calls), each waited out and repeated.
+    pub throttled: u64,
 }
 
 /// Shared, lock-protected statistics: written by the walk, read by the consumer.
