@@ -380,7 +380,9 @@ impl Call<'_> {
                         parse_retry_after(response.headers(), std::time::SystemTime::now());
                     if let Some(permit) = permit.take().filter(|_| is_throttle_status(status)) {
                         let fallback = policy.throttle_backoff(throttle_repeats + 1);
-                        let verdict = permit.throttled(status.as_u16(), retry_after, fallback);
+                        // `Retry-After: 0` (or a date in the past) is not an invitation to spin.
+                        let hold = retry_after.map(|ra| ra.max(policy.min_throttle_hold()));
+                        let verdict = permit.throttled(status.as_u16(), hold, fallback);
                         let stop = if !policy.may_retry_status(&method, status) {
                             RetryStop::NotRetryable
                         } else if !replayable {
@@ -392,7 +394,8 @@ impl Call<'_> {
                                         attempt,
                                         status = status.as_u16(),
                                         wait_ms = wait.as_millis() as u64,
-                                        "throttled; waiting"
+                                        throttled = true,
+                                        "retrying"
                                     );
                                     drop(response);
                                     tokio::time::sleep(wait).await;

@@ -217,7 +217,13 @@ impl RetryPolicy {
     /// The hold after a throttle without `Retry-After` (number `n` in a row): the backoff,
     /// but never less than half the initial backoff, so a throttle always slows the client.
     pub(crate) fn throttle_backoff(&self, n: u32) -> Duration {
-        self.backoff(n).max(self.initial_backoff / 2)
+        self.backoff(n).max(self.min_throttle_hold())
+    }
+
+    /// The shortest hold after a throttle, whatever `Retry-After` says: half the initial
+    /// backoff.
+    pub(crate) fn min_throttle_hold(&self) -> Duration {
+        self.initial_backoff / 2
     }
 
     /// Full-jitter backoff before retry number `retry` (1 for the first retry).

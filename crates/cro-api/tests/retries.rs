@@ -11,6 +11,12 @@ fn unavailable() -> axum::response::Response {
     json(503, serde_json::json!({"detail": "Try again later."}))
 }
 
+/// The failure the attempt/budget/deadline tests use: a 502 is retried and uses up attempts
+/// (a 503 or 429 is back-pressure, bounded by progress instead: tests/throttling.rs).
+fn bad_gateway() -> axum::response::Response {
+    json(502, serde_json::json!({"detail": "Try again later."}))
+}
+
 #[tokio::test]
 async fn rate_limited_then_success_honours_retry_after_seconds() {
     bounded(async {
@@ -59,8 +65,10 @@ async fn retry_after_as_http_date() {
     .await;
 }
 
+/// A 429 whose `Retry-After` is longer than the progress timeout (5 min by default) allows:
+/// given up at once, and the message says why.
 #[tokio::test]
-async fn retry_after_longer_than_the_cap_is_not_waited_for() {
+async fn retry_after_longer_than_the_progress_window_is_not_waited_for() {
     bounded(async {
         let server = TestServer::start(|_, _| {
             with_header(
@@ -76,8 +84,41 @@ async fn retry_after_longer_than_the_cap_is_not_waited_for() {
         assert_eq!(server.count(), 1);
         assert!(err.is_rate_limited());
         assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+        assert!(
+            matches!(
+                err.retry_stop(),
+                Some(RetryStop::NoProgress { status: 429, .. })
+            ),
+            "{:?}",
+            err.retry_stop()
+        );
+        let text = err.to_string();
+        assert!(text.starts_with("429 Slow down."), "{text}");
+        assert!(text.contains("Retry-After 60 min"), "{text}");
+        assert!(text.contains("5 min progress timeout"), "{text}");
+    })
+    .await;
+}
+
+/// Other retryable statuses keep the `max_retry_after` cap.
+#[tokio::test]
+async fn retry_after_longer_than_the_cap_is_not_waited_for_on_502() {
+    bounded(async {
+        let server = TestServer::start(|_, _| {
+            with_header(
+                json(502, serde_json::json!({"detail": "Upstream down."})),
+                "retry-after",
+                "3600",
+            )
+        })
+        .await;
+        let started = Instant::now();
+        let err = cro_api::Error::from(server.client().list_tenants().send().await.unwrap_err());
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(server.count(), 1);
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
         assert_eq!(err.retry_stop(), Some(RetryStop::RetryAfterTooLong));
-        assert!(err.to_string().starts_with("429 Slow down."), "{err}");
+        assert!(err.to_string().starts_with("502 Upstream down."), "{err}");
     })
     .await;
 }
@@ -85,7 +126,7 @@ async fn retry_after_longer_than_the_cap_is_not_waited_for() {
 #[tokio::test]
 async fn server_error_burst_exhausts_attempts_and_reports_them() {
     bounded(async {
-        let server = TestServer::start(|_, _| unavailable()).await;
+        let server = TestServer::start(|_, _| bad_gateway()).await;
         let client = server
             .builder()
             .retry_policy(fast_retries().max_attempts(4))
@@ -93,10 +134,10 @@ async fn server_error_burst_exhausts_attempts_and_reports_them() {
             .unwrap();
         let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
         assert_eq!(server.count(), 4);
-        assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
         assert_eq!(err.attempts(), Some(4));
         assert_eq!(err.retry_stop(), Some(RetryStop::AttemptsExhausted));
-        assert_eq!(err.to_string(), "503 Try again later. (after 4 attempts)");
+        assert_eq!(err.to_string(), "502 Try again later. (after 4 attempts)");
     })
     .await;
 }
@@ -135,7 +176,7 @@ async fn post_is_not_retried_on_503() {
 #[tokio::test]
 async fn patch_is_not_retried_by_default_but_can_be() {
     bounded(async {
-        let server = TestServer::start(|_, _| unavailable()).await;
+        let server = TestServer::start(|_, _| bad_gateway()).await;
         let name: cro_api::types::UpdateCustomerModelName = "New name".parse().unwrap();
         let body = cro_api::types::UpdateCustomerModel::builder().name(Some(name));
         let _ = server
@@ -165,7 +206,7 @@ async fn patch_is_not_retried_by_default_but_can_be() {
 #[tokio::test]
 async fn delete_is_retried() {
     bounded(async {
-        let server = TestServer::start(|_, _| unavailable()).await;
+        let server = TestServer::start(|_, _| bad_gateway()).await;
         let _ = server.client().delete_hook().hook_id(3).send().await;
         assert_eq!(server.count(), 3);
         assert!(server.requests().iter().all(|r| r.method == "DELETE"));
@@ -296,7 +337,7 @@ async fn slow_get_times_out_and_is_retried_but_post_is_not() {
 #[tokio::test]
 async fn overall_deadline_stops_retrying() {
     bounded(async {
-        let server = TestServer::start(|_, _| unavailable()).await;
+        let server = TestServer::start(|_, _| bad_gateway()).await;
         let policy = RetryPolicy::default()
             .max_attempts(100)
             .initial_backoff(Duration::from_millis(200))
@@ -347,7 +388,7 @@ async fn overall_deadline_caps_a_slow_attempt() {
 #[tokio::test]
 async fn retry_budget_stops_retries_after_repeated_failures() {
     bounded(async {
-        let server = TestServer::start(|_, _| unavailable()).await;
+        let server = TestServer::start(|_, _| bad_gateway()).await;
         // 10 tokens, 5 per retry: two retries in total across calls, then none.
         let policy = fast_retries().budget(Some(RetryBudget::new(10, 5, 1)));
         let client = server.builder().retry_policy(policy).build().unwrap();
@@ -370,7 +411,7 @@ async fn successes_refill_the_budget() {
     bounded(async {
         let server = TestServer::start(|_, i| {
             if i == 0 {
-                unavailable()
+                bad_gateway()
             } else {
                 tenants_page()
             }

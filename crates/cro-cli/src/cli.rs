@@ -75,11 +75,17 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub timeout: u64,
-    /// Attempts per request, retries included (429, 502-504, timeouts and connection
-    /// failures are retried with backoff, honouring Retry-After).
+    /// Attempts per request, retries included (502, 504, timeouts and connection failures
+    /// are retried with backoff, honouring Retry-After). 429 and 503 don't use up attempts:
+    /// they slow the client down, see --progress-timeout.
     #[arg(long, global = true, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(1..=20))]
     pub attempts: u32,
+    /// Give up when the server throttles (429, 503) and no request has succeeded for this
+    /// many seconds (or asks, with Retry-After, to wait longer than that).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub progress_timeout: u64,
 }
 
 /// The commands.

@@ -52,10 +52,28 @@ pub fn resolve_settings_for(global: &GlobalArgs, new_profile_ok: bool) -> CliRes
 
 /// Build the client for the global flags (starting the demo server for `--demo`).
 pub async fn connect(global: &GlobalArgs) -> CliResult<Connection> {
+    connect_with(global, None).await
+}
+
+/// Like [`connect`], with at most `max_in_flight` requests in flight (`--concurrency`):
+/// the client's adaptive limiter starts below it and grows toward it while the server keeps
+/// up, and backs off when it answers 429 or 503.
+pub async fn connect_with(
+    global: &GlobalArgs,
+    max_in_flight: Option<u32>,
+) -> CliResult<Connection> {
     let mut settings = resolve_settings(global)?;
+    let mut throttling = cro_api::ThrottlePolicy::default()
+        .progress_timeout(Duration::from_secs(global.progress_timeout.max(1)));
+    if let Some(max) = max_in_flight {
+        throttling = throttling.max_in_flight(max);
+    }
+    let retry = cro_api::RetryPolicy::default()
+        .max_attempts(global.attempts)
+        .throttling(Some(throttling));
     let mut builder = cro_api::Client::builder()
         .request_timeout(Duration::from_secs(global.timeout.max(1)))
-        .retry_policy(cro_api::RetryPolicy::default().max_attempts(global.attempts))
+        .retry_policy(retry)
         .user_agent_suffix(concat!("cro-cli/", env!("CARGO_PKG_VERSION")));
     let mut demo = None;
     if global.demo {

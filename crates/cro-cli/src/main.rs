@@ -83,7 +83,8 @@ fn dispatch(
                 .ok_or_else(|| CliError::usage("missing resource"))?;
             let req = cli::export_request(sub).map_err(|e| CliError::usage(e.to_string()))?;
             install_interrupt_handler(runtime);
-            let conn = runtime.block_on(connect::connect(&cli.global))?;
+            let max_in_flight = Some(req.options.concurrency);
+            let conn = runtime.block_on(connect::connect_with(&cli.global, max_in_flight))?;
             // The export runs on plain threads that drive the runtime through its handle.
             export::run(
                 &export::ExportEnv {

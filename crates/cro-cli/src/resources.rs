@@ -48,6 +48,7 @@ pub const RESERVED_FLAGS: &[&str] = &[
     "api-version",
     "demo",
     "timeout",
+    "progress-timeout",
     "attempts",
 ];
 

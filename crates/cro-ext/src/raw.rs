@@ -305,6 +305,10 @@ impl PagedRequest for RawListRequest<'_> {
         self.style
     }
 
+    fn client(&self) -> Option<&cro_api::Client> {
+        Some(self.client)
+    }
+
     async fn fetch_page(
         self,
         page_index: u32,

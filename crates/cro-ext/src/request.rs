@@ -63,6 +63,11 @@ pub trait PagedRequest: Clone + Send + Sync {
     fn style(&self) -> PageStyle {
         Self::STYLE
     }
+    /// The client the request is sent with, when the request can tell (for the limiter's
+    /// figures in [`WalkStats`](crate::paging::WalkStats); the generated builders can't).
+    fn client(&self) -> Option<&cro_api::Client> {
+        None
+    }
     /// Send the request for page `page_index` (1-based) of `page_limit` items.
     fn fetch_page(
         self,

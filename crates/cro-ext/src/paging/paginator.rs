@@ -244,6 +244,15 @@ pub struct WalkStats {
     /// True once the walk reached the end of the list (not set when it ended with an error
     /// or at [`Paginator::max_pages`]).
     pub complete: bool,
+    /// The client's adaptive request limit (requests allowed in flight) after the latest
+    /// page; `None` when the request does not expose its client
+    /// ([`PagedRequest::client`]) or throttling is off. The prefetch window
+    /// ([`Paginator::concurrency`]) is the most the walk asks for; the client's limiter
+    /// decides how many are actually sent at once.
+    pub limit: Option<u32>,
+    /// Throttled responses (429, 503) the client received during the walk (from any of its
+    /// calls), each waited out and repeated.
+    pub throttled: u64,
 }
 
 /// Shared, lock-protected statistics: written by the walk, read by the consumer.

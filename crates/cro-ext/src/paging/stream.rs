@@ -166,6 +166,9 @@ struct Walk<'a, R: PagedRequest> {
     previous_digest: Option<u64>,
     /// An error to yield after the page just yielded (the page ceiling).
     pending: Option<PagingError>,
+    /// The client's throttle count when the walk started (`WalkStats::throttled` is the
+    /// difference).
+    throttles_before: u64,
 }
 
 impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
@@ -183,7 +186,18 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
             previous: None,
             previous_digest: None,
             pending: None,
+            throttles_before: 0,
         }
+        .with_throttle_baseline()
+    }
+
+    fn with_throttle_baseline(mut self) -> Self {
+        let stats = self
+            .request
+            .client()
+            .and_then(cro_api::Client::throttle_stats);
+        self.throttles_before = stats.map_or(0, |t| t.throttles);
+        self
     }
 
     /// The next page or error, `None` once the walk is over.
@@ -359,7 +373,16 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
             }
         }
 
+        let throttle = self
+            .request
+            .client()
+            .and_then(cro_api::Client::throttle_stats);
+        let throttles_before = self.throttles_before;
         self.stats.update(|s| {
+            if let Some(t) = throttle {
+                s.limit = Some(t.limit);
+                s.throttled = t.throttles.saturating_sub(throttles_before);
+            }
             s.pages += 1;
             s.items += count as u64;
             s.total_pages = raw.total_pages;
