@@ -322,165 +322,73 @@ impl PagedRequest for RawListRequest<'_> {
     }
 }
 
+/// The paging envelope with the items left as raw JSON borrowed from the body. The numbers
+/// are decoded as leniently as the generated envelopes decode them (`i64`, `null` allowed).
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    current_page: Option<i64>,
+    current_limit: Option<i64>,
+    total_pages: Option<i64>,
+    total_count: Option<i64>,
+    #[serde(borrow)]
+    results: Vec<&'a RawValue>,
+}
+
 /// Parse a page body of `style` and slice its items out of it.
 ///
 /// Parsing the whole body (not just finding the item boundaries) is what makes a truncated or
-/// otherwise broken page an error rather than a silently short page. The parser is
-/// [`simd::parse`], which hands pages it cannot check completely to [`checked::parse`]
-/// (serde_json), the reference it is tested against.
+/// otherwise broken page an error rather than a silently short page.
 pub(crate) fn parse_page(
     style: PageStyle,
     body: Bytes,
 ) -> Result<RawPage<RawItem>, cro_api::Error> {
-    match simd::parse(style, &body) {
-        Ok(page) => Ok(page),
-        // The generated methods' decode error, so that callers see one error for one problem.
-        Err(e) => Err(cro_api::Error::from(HookError::InvalidResponsePayload(
-            body, e,
-        ))),
+    // The generated methods' decode error, so that callers see one error for one problem.
+    let invalid =
+        |body: &Bytes, e| cro_api::Error::from(HookError::InvalidResponsePayload(body.clone(), e));
+    match style {
+        PageStyle::Envelope => {
+            let envelope: Envelope<'_> = match serde_json::from_slice(&body) {
+                Ok(envelope) => envelope,
+                Err(e) => return Err(invalid(&body, e)),
+            };
+            Ok(RawPage {
+                current_page: page_number(envelope.current_page),
+                current_limit: page_number(envelope.current_limit),
+                total_pages: page_number(envelope.total_pages),
+                total_count: page_number(envelope.total_count),
+                results: items(&body, &envelope.results),
+            })
+        }
+        PageStyle::BareArray => {
+            let array: Vec<&RawValue> = match serde_json::from_slice(&body) {
+                Ok(array) => array,
+                Err(e) => return Err(invalid(&body, e)),
+            };
+            Ok(RawPage {
+                current_page: None,
+                current_limit: None,
+                total_pages: None,
+                total_count: None,
+                results: items(&body, &array),
+            })
+        }
     }
 }
 
-/// The fast page parser: sonic-rs (SIMD), with each item kept as a slice of the body. The
-/// numbers are decoded as leniently as the generated envelopes decode them (`i64`, `null`
-/// allowed).
-///
-/// sonic-rs checks structure, numbers and literals of the values it skips (the items), but
-/// not everything: it lets an invalid `\u` escape through and panics on invalid UTF-8 inside
-/// a skipped string (sonic-rs 0.5, found by the differential test below). So the body is
-/// first checked to be UTF-8 (rejecting a page serde_json would reject, or one whose invalid
-/// bytes sit in a field nobody reads), and a body with any backslash at all, the only way
-/// into an escape, goes to serde_json whole.
-mod simd {
-    use super::{Bytes, PageStyle, RawItem, RawPage, checked, page_number, slice_of_str};
-    use serde::Deserialize;
-    use sonic_rs::LazyValue;
-
-    /// The paging envelope with the items left as raw JSON borrowed from the body.
-    #[derive(Deserialize)]
-    struct Envelope<'a> {
-        current_page: Option<i64>,
-        current_limit: Option<i64>,
-        total_pages: Option<i64>,
-        total_count: Option<i64>,
-        #[serde(borrow)]
-        results: Vec<LazyValue<'a>>,
-    }
-
-    pub(super) fn parse(
-        style: PageStyle,
-        body: &Bytes,
-    ) -> Result<RawPage<RawItem>, serde_json::Error> {
-        if let Err(e) = std::str::from_utf8(body) {
-            return Err(<serde_json::Error as serde::de::Error>::custom(format!(
-                "invalid UTF-8 at byte {}",
-                e.valid_up_to()
-            )));
-        }
-        if memchr::memchr(b'\\', body).is_some() {
-            return checked::parse(style, body);
-        }
-        let items = |raws: &[LazyValue<'_>]| -> Vec<RawItem> {
-            raws.iter()
-                .map(|raw| RawItem(slice_of_str(body, raw.as_raw_str())))
-                .collect()
-        };
-        match style {
-            PageStyle::Envelope => {
-                let envelope: Envelope<'_> = sonic_rs::from_slice(body).map_err(error)?;
-                Ok(RawPage {
-                    current_page: page_number(envelope.current_page),
-                    current_limit: page_number(envelope.current_limit),
-                    total_pages: page_number(envelope.total_pages),
-                    total_count: page_number(envelope.total_count),
-                    results: items(&envelope.results),
-                })
-            }
-            PageStyle::BareArray => {
-                let array: Vec<LazyValue<'_>> = sonic_rs::from_slice(body).map_err(error)?;
-                Ok(RawPage {
-                    current_page: None,
-                    current_limit: None,
-                    total_pages: None,
-                    total_count: None,
-                    results: items(&array),
-                })
-            }
-        }
-    }
-
-    /// The error in serde_json's type (the one the generated methods report), first line
-    /// only: sonic-rs appends an excerpt of the body, which is server data.
-    fn error(e: sonic_rs::Error) -> serde_json::Error {
-        let text = e.to_string();
-        <serde_json::Error as serde::de::Error>::custom(
-            text.lines().next().unwrap_or("invalid JSON"),
-        )
-    }
-}
-
-/// The serde_json page parser: the reference [`simd::parse`] must not be more lenient than,
-/// and what it uses for pages with escapes.
-mod checked {
-    use super::{Bytes, PageStyle, RawItem, RawPage, RawValue, page_number, slice_of};
-    use serde::Deserialize;
-
-    #[derive(Deserialize)]
-    struct Envelope<'a> {
-        current_page: Option<i64>,
-        current_limit: Option<i64>,
-        total_pages: Option<i64>,
-        total_count: Option<i64>,
-        #[serde(borrow)]
-        results: Vec<&'a RawValue>,
-    }
-
-    pub(super) fn parse(
-        style: PageStyle,
-        body: &Bytes,
-    ) -> Result<RawPage<RawItem>, serde_json::Error> {
-        let items = |raws: &[&RawValue]| -> Vec<RawItem> {
-            raws.iter()
-                .map(|raw| RawItem(slice_of(body, raw)))
-                .collect()
-        };
-        Ok(match style {
-            PageStyle::Envelope => {
-                let e: Envelope<'_> = serde_json::from_slice(body)?;
-                RawPage {
-                    current_page: page_number(e.current_page),
-                    current_limit: page_number(e.current_limit),
-                    total_pages: page_number(e.total_pages),
-                    total_count: page_number(e.total_count),
-                    results: items(&e.results),
-                }
-            }
-            PageStyle::BareArray => {
-                let a: Vec<&RawValue> = serde_json::from_slice(body)?;
-                RawPage {
-                    current_page: None,
-                    current_limit: None,
-                    total_pages: None,
-                    total_count: None,
-                    results: items(&a),
-                }
-            }
-        })
-    }
+fn items(body: &Bytes, raws: &[&RawValue]) -> Vec<RawItem> {
+    raws.iter()
+        .map(|raw| RawItem(slice_of(body, raw)))
+        .collect()
 }
 
 /// `raw` (borrowed from `body` by the parser) as a slice of `body`, without copying.
 fn slice_of(body: &Bytes, raw: &RawValue) -> Bytes {
-    slice_of_str(body, raw.get())
-}
-
-/// `text` (borrowed from `body` by a parser) as a slice of `body`, without copying.
-fn slice_of_str(body: &Bytes, text: &str) -> Bytes {
+    let text = raw.get();
     let start = (text.as_ptr() as usize).checked_sub(body.as_ptr() as usize);
     match start {
         Some(start) if start + text.len() <= body.len() => body.slice(start..start + text.len()),
-        // Not borrowed from `body` (the parsers borrow from a slice, so this is only a safety
-        // net): a copy is as correct, just slower.
+        // Not borrowed from `body` (serde_json always borrows from a slice, so this is only a
+        // safety net): a copy is as correct, just slower.
         _ => Bytes::copy_from_slice(text.as_bytes()),
     }
 }
@@ -579,159 +487,6 @@ mod tests {
                 "{style:?} {body:?}"
             );
         }
-    }
-
-    /// The SIMD parser accepts nothing serde_json rejects, and slices the same items: an export
-    /// never writes JSON that serde_json would have rejected. (It may be stricter: it rejects
-    /// invalid UTF-8 even in a field serde_json skips without looking.)
-    #[test]
-    fn the_simd_parser_accepts_and_rejects_what_serde_json_does() {
-        let item = r#"{"id":1,"name":"A\u00e9\n","n":-1.5e3,"z":[true,false,null,{}]}"#;
-        let mut bodies: Vec<Vec<u8>> = Vec::new();
-        let envelope = |results: &str| {
-            format!(
-                r#"{{"current_page":1,"current_limit":2,"total_pages":1,"total_count":2,"results":[{results}]}}"#
-            )
-        };
-        // Valid pages.
-        bodies.push(envelope(&format!("{item},{item}")).into_bytes());
-        bodies.push(envelope("").into_bytes());
-        bodies.push(format!(" [ {item} , \"x\" , 1 ] ").into_bytes());
-        bodies.push(
-            br#"{"results":[],"current_page":null,"extra":{"deep":[1,{"a":"\ud83d\ude00"}]}}"#
-                .to_vec(),
-        );
-        // Broken items: each is put in an envelope and in a bare array.
-        for bad in [
-            "{\"id\":1",
-            "{\"id\":01}",
-            "{\"id\":1.}",
-            "{\"id\":-}",
-            "{\"id\":1e}",
-            "{\"id\":+1}",
-            "{\"id\":NaN}",
-            "{\"id\":Infinity}",
-            "{\"id\":.5}",
-            "{\"id\":0x10}",
-            "{\"s\":\"\\q\"}",
-            "{\"s\":\"\\u12\"}",
-            "{\"s\":\"\\ud800\"}",
-            "{\"s\":\"\\udc00\\ud800\"}",
-            "{\"s\":\"\\u12g4\"}",
-            "{\"s\":\"tab\there\"}",
-            "{\"s\":\"nl\nhere\"}",
-            "{\"s\":\"open}",
-            "{id:1}",
-            "{'id':1}",
-            "{\"id\":1,}",
-            "{\"id\" 1}",
-            "{\"a\":1 \"b\":2}",
-            "[1,]",
-            "[1 2]",
-            "{\"a\":tru}",
-            "{\"a\":nul}",
-            "{\"a\":True}",
-            "{\"a\":[}",
-            "{\"a\":]}",
-            "}",
-        ] {
-            bodies.push(envelope(bad).into_bytes());
-            bodies.push(format!("[{bad}]").into_bytes());
-            bodies.push(envelope(&format!("{item},{bad}")).into_bytes());
-        }
-        // Invalid UTF-8 in a string, in a key, and outside strings; overlong and surrogate
-        // encodings.
-        for bad in [
-            &b"\"\xff\""[..],
-            b"\"\xc0\xaf\"",
-            b"\"\xed\xa0\x80\"",
-            b"\"\xe2\x82\"",
-            b"{\"k\xff\":1}",
-            b"\xff",
-        ] {
-            let mut e = b"{\"results\":[".to_vec();
-            e.extend_from_slice(bad);
-            e.extend_from_slice(b"]}");
-            bodies.push(e);
-            let mut a = b"[".to_vec();
-            a.extend_from_slice(bad);
-            a.extend_from_slice(b"]");
-            bodies.push(a);
-        }
-        // Wrong shapes and trailing data.
-        for bad in [
-            &b""[..],
-            b" ",
-            b"null",
-            b"{}",
-            b"{\"results\":{}}",
-            b"{\"results\":null}",
-            b"{\"results\":[],\"current_page\":\"1\"}",
-            b"{\"results\":[],\"current_page\":1.5}",
-            b"{\"results\":[],\"total_count\":99999999999999999999}",
-            b"{\"results\":[],\"results\":[]}",
-            b"{\"results\":[]} x",
-            b"{\"results\":[]}}",
-            b"[] []",
-            b"[]]",
-            b"{\"results\":[1]",
-            b"{\"results\":[],\"extra\":[1,}",
-            b"{\"results\":[],\"extra\":\"\\x\"}",
-            b"{\"results\":[],\"extra\":01}",
-            b"{\"results\":[],\"extra\":\"\xff\"}",
-        ] {
-            bodies.push(bad.to_vec());
-        }
-        // Every prefix of a valid page is truncated, hence invalid.
-        let whole = envelope(&format!("{item},{item}"));
-        for cut in 0..whole.len() {
-            bodies.push(whole.as_bytes()[..cut].to_vec());
-        }
-        let mut diverging = Vec::new();
-        let mut stricter = 0;
-        for body in bodies {
-            let body = Bytes::from(body);
-            for style in [PageStyle::Envelope, PageStyle::BareArray] {
-                let fast = match std::panic::catch_unwind(|| simd::parse(style, &body)) {
-                    Ok(r) => r,
-                    Err(_) => {
-                        diverging.push(format!(
-                            "PANIC {style:?} {:?}",
-                            String::from_utf8_lossy(&body)
-                        ));
-                        continue;
-                    }
-                };
-                let reference = checked::parse(style, &body);
-                match (&fast, &reference) {
-                    (Ok(f), Ok(r)) => {
-                        assert_eq!(f.total_count, r.total_count, "{body:?}");
-                        assert_eq!(f.current_page, r.current_page, "{body:?}");
-                        assert_eq!(f.results, r.results, "{body:?}");
-                    }
-                    (Err(e), _) => {
-                        assert!(!e.to_string().contains('\n'), "one line: {e}");
-                        if reference.is_ok() {
-                            stricter += 1;
-                        }
-                    }
-                    _ => diverging.push(format!(
-                        "{style:?} {:?}: simd {:?}, serde_json {:?}",
-                        String::from_utf8_lossy(&body),
-                        fast.as_ref()
-                            .map(|p| p.results.len())
-                            .map_err(ToString::to_string),
-                        reference
-                            .as_ref()
-                            .map(|p| p.results.len())
-                            .map_err(ToString::to_string)
-                    )),
-                }
-            }
-        }
-        assert!(diverging.is_empty(), "{}", diverging.join("\n"));
-        // Only the envelope with invalid UTF-8 in the skipped field `extra`.
-        assert_eq!(stricter, 1);
     }
 
     #[test]
