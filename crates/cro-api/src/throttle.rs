@@ -7,7 +7,8 @@
 //!
 //! - **Window** (requests in flight): starts small ([`ThrottlePolicy::initial_window`]) and
 //!   grows by one per success (slow start: doubling per round trip) until the first throttle.
-//!   A throttle cuts it (halves it after slow start, 0.7× later), at most once per *round*:
+//!   A throttle cuts it (in slow start to just below the number in flight when the refused
+//!   request was sent, later to 0.7×), at most once per *round*:
 //!   responses to requests sent before the last cut do not cut again, so 8 parallel 429s are
 //!   one signal, not eight.
 //! - **Ceiling and rare probes**: every throttle costs the whole client a `Retry-After` hold,
@@ -166,6 +167,11 @@ struct State {
     limit: u32,
     in_flight: u32,
     slow_start: bool,
+    /// After the cut that ended slow start: requests sent before it that still succeed
+    /// (what the server accepted while it refused one) and the most they may raise the
+    /// window to.
+    recovered: u32,
+    recover_cap: Option<u32>,
     /// Window known to work since the last throttle; growing above it is a probe.
     ceiling: Option<u32>,
     /// Successes counted toward growing the window by one (congestion avoidance).
@@ -207,6 +213,8 @@ impl Limiter {
             limit: policy.get_initial_window(),
             in_flight: 0,
             slow_start: true,
+            recovered: 0,
+            recover_cap: None,
             ceiling: None,
             grow_credit: 0,
             probe_credit: 0,
@@ -323,7 +331,17 @@ impl Permit {
         let now = Instant::now();
         // Grow only when the window was used: an idle window says nothing about the server.
         let used = self.level * 2 >= s.limit;
-        if s.slow_start {
+        if let Some(cap) = s.recover_cap
+            && self.round + 1 == s.round
+        {
+            // Sent in the round that ended slow start, accepted while another was refused:
+            // the server handles at least this many at once.
+            s.recovered += 1;
+            if s.recovered > s.limit {
+                s.limit = s.recovered.min(cap);
+                s.ceiling = Some(s.limit);
+            }
+        } else if s.slow_start {
             if used {
                 s.limit = (s.limit + 1).min(max);
             }
@@ -401,7 +419,7 @@ impl Permit {
         };
         if self.round == s.round {
             let before = s.limit;
-            cut(&mut s, now, wait);
+            cut(&mut s, now, wait, self.level);
             if matches!(verdict, Verdict::Retry(_)) {
                 s.hold_until = Some(now + wait);
                 s.hold_jitter = (wait / 10).min(MAX_HOLD_JITTER);
@@ -421,12 +439,18 @@ impl Permit {
     }
 }
 
-/// The multiplicative decrease, and what it teaches about probing and pace.
-fn cut(s: &mut State, now: Instant, hold: Duration) {
+/// The multiplicative decrease, and what it teaches about probing and pace. `level`: the
+/// requests in flight when the throttled one was sent.
+fn cut(s: &mut State, now: Instant, hold: Duration, level: u32) {
     let before = s.limit;
     let probing = s.ceiling.is_some_and(|c| before > c);
     s.limit = if s.slow_start {
-        (before / 2).max(1)
+        // Just below the level that was refused (the requests in flight when it was sent);
+        // the requests of that round that still succeed raise it back (a server's count
+        // of requests in flight lags the client's). Slow start overshoots by up to 2x, and
+        // halving would leave a server that caps requests in flight under-used until the
+        // next (rare) probe. Where the guess is too high, the next round's throttle cuts.
+        level.saturating_sub(1).clamp(1, before)
     } else if let Some(ceiling) = s.ceiling.filter(|_| probing) {
         ceiling
     } else {
@@ -441,11 +465,21 @@ fn cut(s: &mut State, now: Instant, hold: Duration) {
             (p, m) => p.or(m),
         };
         // Too few sends to measure (the very first requests): no pace yet.
+        // Never slower than one request per hold: the server said when to come back, and
+        // throttles that are not about the rate (a refusal every other request) would
+        // otherwise drive the pace down without end.
+        let floor = match hold.as_secs_f64() {
+            h if h > 0.0 => (1.0 / h).max(MIN_PACE),
+            _ => MIN_PACE,
+        };
         if let Some(base) = base {
-            s.pace = Some((base * 0.8).max(MIN_PACE));
+            s.pace = Some((base * 0.8).max(floor).max(MIN_PACE));
         }
     }
     let failed_probe = probing || (!s.slow_start && s.ceiling.is_some());
+    // Only the round that ended slow start may raise the window back (see `success`).
+    s.recover_cap = s.slow_start.then(|| before.saturating_sub(1).max(1));
+    s.recovered = 0;
     s.slow_start = false;
     s.ceiling = Some(s.limit);
     s.grow_credit = 0;
@@ -517,11 +551,15 @@ mod tests {
         let l = limiter(16, 8);
         let permits: Vec<Permit> = futures_permits(&l, 8).await;
         assert_eq!(l.stats().in_flight, 8);
-        for p in permits {
+        // The last sent is refused first (a server that caps requests in flight).
+        for p in permits.into_iter().rev() {
             assert!(matches!(p.throttled(429, RA, FALLBACK), Verdict::Retry(_)));
         }
         let stats = l.stats();
-        assert_eq!(stats.limit, 4, "slow start halves once, not eight times");
+        assert_eq!(
+            stats.limit, 7,
+            "cut once (below the refused 8th), not eight times"
+        );
         assert_eq!(stats.throttles, 8);
         assert_eq!(stats.in_flight, 0);
     }
@@ -555,33 +593,31 @@ mod tests {
     async fn after_a_throttle_growth_stops_at_the_ceiling_until_a_probe_is_due() {
         let l = limiter(8, 4);
         // Slow start from 4 to 7 (the first of four in flight did not use the window), then
-        // a throttle: back to 3, the ceiling.
+        // the 5th in flight is refused: back to 4 (the ceiling).
         let ps = futures_permits(&l, 4).await;
         ps.into_iter().for_each(Permit::success);
         assert_eq!(l.stats().limit, 7);
-        let ps = futures_permits(&l, 7).await;
-        let mut ps = ps.into_iter();
-        let _ = ps.next().unwrap().throttled(429, RA, FALLBACK);
+        let mut ps = futures_permits(&l, 7).await;
+        let _ = ps.remove(4).throttled(429, RA, FALLBACK);
         drop(ps);
-        assert_eq!(l.stats().limit, 3);
+        assert_eq!(l.stats().limit, 4);
         tokio::time::advance(Duration::from_secs(2)).await;
         // Many full rounds of successes before the probe interval (10 × 1 s): no growth.
         for _ in 0..20 {
-            let ps = futures_permits(&l, 3).await;
+            let ps = futures_permits(&l, 4).await;
             ps.into_iter().for_each(Permit::success);
         }
-        assert_eq!(l.stats().limit, 3);
+        assert_eq!(l.stats().limit, 4);
         // Once the probe is due, the next used success probes one above.
         tokio::time::advance(Duration::from_secs(10)).await;
-        let ps = futures_permits(&l, 3).await;
-        ps.into_iter().for_each(Permit::success);
-        assert_eq!(l.stats().limit, 4);
-        // The probe fails: back to the ceiling, not below.
         let ps = futures_permits(&l, 4).await;
-        let mut ps = ps.into_iter();
-        let _ = ps.next().unwrap().throttled(429, RA, FALLBACK);
+        ps.into_iter().for_each(Permit::success);
+        assert_eq!(l.stats().limit, 5);
+        // The probe fails: back to the ceiling, not below.
+        let mut ps = futures_permits(&l, 5).await;
+        let _ = ps.pop().unwrap().throttled(429, RA, FALLBACK);
         drop(ps);
-        assert_eq!(l.stats().limit, 3);
+        assert_eq!(l.stats().limit, 4);
     }
 
     #[tokio::test(start_paused = true)]

@@ -44,6 +44,13 @@ pub fn api(e: &cro_api::Error) -> CliError {
             if api.attempts() > 1 {
                 err = err.detail(format!("attempts: {}", api.attempts()));
             }
+            // Why the retries stopped (retry budget exhausted, throttled without progress, ...).
+            if let Some(stop) = api
+                .retry_stop()
+                .filter(|s| *s != cro_api::RetryStop::AttemptsExhausted)
+            {
+                err = err.detail(format!("gave up: {stop}"));
+            }
             if let Some(wait) = api.retry_after() {
                 err = err.detail(format!("retry after: {} s", wait.as_secs()));
             }

@@ -262,10 +262,12 @@ impl Cell {
             .env("CRO_BASE_URL", server.fake.base_url())
             .env("CRO_TOKEN", &token)
             .env("CRO_TENANT_ID", server.tenant().to_string())
-            .args(["export", "customers", "--format", "ndjson"])
-            .args(["--page-size", PAGE_SIZE, "--output"])
-            .arg(&file)
-            .args(self.args);
+            .args(["export", "customers", "--format", "ndjson"]);
+        // A cell may choose its own page size (fewer pages, fewer throttle holds).
+        if !self.args.contains(&"--page-size") {
+            cmd.args(["--page-size", PAGE_SIZE]);
+        }
+        cmd.arg("--output").arg(&file).args(self.args);
         let output = run_with_timeout(cmd);
         let code = output.status.code().unwrap_or(-1);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
@@ -366,7 +368,8 @@ fn plan() -> FaultPlan {
 // -------------------------------------------------------------------------------------------
 // The matrix
 
-/// Half of all list requests answered 429 with `Retry-After: 1`.
+/// Half of all list requests answered 429 with `Retry-After: 1`. Every 429 holds the whole
+/// client for a second, so the cell uses pages of 500 (6 pages) to stay short.
 #[test]
 fn rate_limit_storm_with_retry_after() {
     Cell {
@@ -376,7 +379,7 @@ fn rate_limit_storm_with_retry_after() {
             retry_after_secs: 1,
             ..plan()
         },
-        args: &[],
+        args: &["--page-size", "500"],
         failure_code: 4,
         hints: &["429", "too many requests"],
         preexisting: true,
@@ -404,12 +407,34 @@ fn rate_limit_every_fourth_request() {
     .run();
 }
 
-/// `Retry-After` longer than the client waits: it must give up at once, cleanly.
+/// A server that never recovers: every request answered 429 (`Retry-After: 1`). Throttles
+/// don't use up attempts, so the export must end by the progress timeout (3 s here), loudly:
+/// exit 4, no file, and a message that says the server kept answering 429.
+#[test]
+fn rate_limit_forever() {
+    let outcome = Cell {
+        name: "429 forever (Retry-After 1 s)",
+        plan: FaultPlan {
+            rate_limit_every: Some(1),
+            retry_after_secs: 1,
+            ..plan()
+        },
+        args: &["--progress-timeout", "3"],
+        failure_code: 4,
+        hints: &["kept answering 429"],
+        preexisting: true,
+        warned_loss_allowed: false,
+    }
+    .run();
+    assert_eq!(outcome, Outcome::Failed(4));
+}
+
+/// `Retry-After` longer than the progress timeout allows: give up at once, cleanly.
 #[test]
 fn rate_limit_beyond_the_retry_after_cap() {
     for preexisting in [false, true] {
         let outcome = Cell {
-            name: "429 with Retry-After 3600 s (beyond the cap)",
+            name: "429 with Retry-After 3600 s (beyond the progress timeout)",
             plan: FaultPlan {
                 rate_limit_every: Some(3),
                 retry_after_secs: 3600,
@@ -417,7 +442,7 @@ fn rate_limit_beyond_the_retry_after_cap() {
             },
             args: &[],
             failure_code: 4,
-            hints: &["429", "retry after"],
+            hints: &["retry-after 60 min"],
             preexisting,
             warned_loss_allowed: false,
         }
@@ -453,7 +478,8 @@ fn service_unavailable_bursts() {
     assert_eq!(outcome, Outcome::Exact);
 }
 
-/// A 503 burst longer than the client's attempts: a clean API error.
+/// A 503 outage: back-pressure the client waits out while it makes progress, so it must
+/// end by the progress timeout (2 s here) with a clean API error.
 #[test]
 fn service_unavailable_outage() {
     Cell {
@@ -467,7 +493,7 @@ fn service_unavailable_outage() {
             }],
             ..plan()
         },
-        args: &[],
+        args: &["--progress-timeout", "2"],
         failure_code: 4,
         hints: &["503", "service unavailable"],
         preexisting: true,

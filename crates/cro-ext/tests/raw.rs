@@ -34,6 +34,34 @@ fn ids(items: &[RawItem]) -> Vec<u64> {
         .collect()
 }
 
+/// The walk statistics carry the client's limiter figures.
+#[tokio::test]
+async fn walk_stats_report_the_clients_limit() {
+    bounded(async {
+        let server = TestServer::start(Scenario::items(95)).await;
+        let client = cro_api::Client::builder()
+            .base_url(server.base_url.clone())
+            .token("test-token")
+            .check_token_shape(false)
+            .tenant_id(7)
+            .build()
+            .expect("client");
+        let mut pages = tenants(&client)
+            .paginate()
+            .page_size(10)
+            .concurrency(4)
+            .pages();
+        while pages.try_next().await.expect("walk").is_some() {}
+        let stats = pages.stats();
+        assert!(stats.complete);
+        let limit = stats.limit.expect("the raw request exposes its client");
+        assert!((2..=32).contains(&limit), "{limit}");
+        assert_eq!(stats.throttled, 0);
+        assert_eq!(client.throttle_stats().unwrap().throttles, 0);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn envelope_walk_matches_the_typed_walk() {
     bounded(async {
@@ -65,6 +93,8 @@ async fn envelope_walk_matches_the_typed_walk() {
         let stats = pages.stats();
         assert!(stats.complete);
         assert_eq!((stats.items, stats.total_count), (95, Some(95)));
+        // This client has retries (and so the limiter) off: no limit to report.
+        assert_eq!(stats.limit, None);
         assert_eq!(ids(&raw), (1..=95).collect::<Vec<_>>());
         assert_eq!(typed.len(), raw.len());
         // Same records: the typed model holds every field the test server sends.
