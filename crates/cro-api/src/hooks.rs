@@ -39,6 +39,7 @@ use crate::{Client, ClientState, types};
 /// proxy's HTML page a few kilobytes). The rest is discarded.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+#[doc(hidden)]
 impl ClientHooks<ClientState> for Client {
     async fn pre<E>(
         &self,

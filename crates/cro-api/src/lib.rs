@@ -66,15 +66,19 @@ mod config;
 mod error;
 pub mod headers;
 mod hooks;
+pub mod input;
 pub mod meta;
+#[cfg(feature = "oauth")]
 pub mod oauth;
 pub mod retry;
 mod secret;
 mod timestamp;
+mod validation;
 pub mod trace;
 
 pub use generated::{Client, builder, types};
 pub use timestamp::{Timestamp, TimestampError};
+pub use validation::ValidationError;
 
 pub use auth::{StaticToken, TokenError, TokenProblem, TokenSource};
 pub use config::{
@@ -103,8 +107,11 @@ mod tests {
         check::<crate::ClientState>();
         check::<crate::Error>();
         check::<crate::ConfigError>();
-        check::<crate::oauth::OAuthClient>();
-        check::<crate::oauth::RefreshingTokenSource>();
-        check::<crate::oauth::OAuthError>();
+        #[cfg(feature = "oauth")]
+        {
+            check::<crate::oauth::OAuthClient>();
+            check::<crate::oauth::RefreshingTokenSource>();
+            check::<crate::oauth::OAuthError>();
+        }
     }
 }

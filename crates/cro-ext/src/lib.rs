@@ -38,6 +38,7 @@ pub mod raw;
 pub mod registry;
 pub mod request;
 pub mod roles;
+#[cfg(feature = "webhooks")]
 pub mod webhooks;
 
 #[rustfmt::skip]
@@ -45,9 +46,20 @@ mod generated_paging;
 
 pub use generated_paging::with_paged_request;
 pub use paging::{DriftPolicy, Page, Paginate, Paginator, PagingError, WalkStats};
-pub use preflight::{PreflightExt, RoleError, ensure_allowed};
+pub use preflight::{PreflightExt, RoleError, ensure_allowed, ensure_allowed_by_name};
 pub use raw::{RawItem, RawListRequest};
 pub use registry::{ParamError, Params};
 pub use request::{PageStyle, PagedRequest, PagedVisitor, RawPage};
 pub use roles::{Role, RoleSet};
-pub use webhooks::{HookEvent, SignatureError, verify_signature};
+#[cfg(feature = "webhooks")]
+pub use webhooks::{SignatureError, verify_signature};
+
+/// The webhook event type (one type for hooks and deliveries; see [`webhooks`]).
+pub use cro_api::types::HookEvent;
+
+/// The traits for paging and preflight in one `use cro_ext::prelude::*;`.
+pub mod prelude {
+    pub use crate::paging::Paginate;
+    pub use crate::preflight::PreflightExt;
+    pub use crate::request::PagedRequest;
+}
