@@ -152,6 +152,7 @@ fn generate(raw_spec: &serde_json::Value) -> Result<Vec<GeneratedFile>> {
     let model = model::Model::from_spec(&api, &spec)?;
     let mut client = client::generate(&api)?;
     rewrite::apply(&mut client.file, &spec)?;
+    rewrite::document_types(&mut client.file, &model)?;
     client.source = prettyplease::unparse(&client.file);
     let surface = surface::Surface::new(&client.file)?;
     Ok(vec![

@@ -231,6 +231,8 @@ struct TypesIndex {
     models_with_builder: BTreeSet<String>,
     /// `(model, rust field)` -> wire name.
     wire_names: BTreeMap<(String, String), String>,
+    /// Builder fields holding a `Vec`, by builder name.
+    list_fields: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl TypesIndex {
@@ -239,6 +241,7 @@ impl TypesIndex {
             string_newtypes: BTreeSet::new(),
             models_with_builder: BTreeSet::new(),
             wire_names: BTreeMap::new(),
+            list_fields: BTreeMap::new(),
         };
         let mut from_str = BTreeSet::new();
         let mut single_strings = BTreeSet::new();
@@ -276,6 +279,23 @@ impl TypesIndex {
         for item in builders {
             if let Item::Struct(s) = item {
                 index.models_with_builder.insert(s.ident.to_string());
+                let Fields::Named(fields) = &s.fields else {
+                    continue;
+                };
+                let lists = fields
+                    .named
+                    .iter()
+                    .filter(|f| {
+                        generic_arg(&f.ty, "Result", 0)
+                            .and_then(|ok| generic_arg(ok, "Vec", 0))
+                            .is_some()
+                    })
+                    .filter_map(|f| f.ident.as_ref().map(ToString::to_string));
+                index
+                    .list_fields
+                    .entry(s.ident.to_string())
+                    .or_default()
+                    .extend(lists);
             }
         }
         index
@@ -336,7 +356,12 @@ fn plain_value_setters(file: &mut syn::File) -> Result<()> {
         };
         if let Some((path, _)) = &imp.trait_ {
             if path.segments.last().is_some_and(|s| s.ident == "Default") {
-                RequiredMessages { model: &model }.visit_item_impl_mut(imp);
+                let lists = index.list_fields.get(&model).cloned().unwrap_or_default();
+                RequiredMessages {
+                    model: &model,
+                    lists,
+                }
+                .visit_item_impl_mut(imp);
             }
             continue;
         }
@@ -416,12 +441,25 @@ fn setter_target(setter: &syn::ImplItemFn) -> Option<Type> {
     }
 }
 
-/// `"no value supplied for name"` -> `"CreateCustomerModel.name: required, no value given"`.
+/// In a builder's `Default`: `"no value supplied for name"` ->
+/// `"CreateCustomerModel.name: required, no value given"`; required lists start empty
+/// (`contacts: []` is a valid "none"; a list that must not be empty is the server's rule).
 struct RequiredMessages<'a> {
     model: &'a str,
+    lists: BTreeSet<String>,
 }
 
 impl VisitMut for RequiredMessages<'_> {
+    fn visit_field_value_mut(&mut self, field: &mut syn::FieldValue) {
+        if let syn::Member::Named(name) = &field.member
+            && self.lists.contains(&name.to_string())
+        {
+            field.expr = parse_quote!(Ok(Default::default()));
+            return;
+        }
+        syn::visit_mut::visit_field_value_mut(self, field);
+    }
+
     fn visit_lit_str_mut(&mut self, lit: &mut syn::LitStr) {
         if let Some(field) = lit.value().strip_prefix("no value supplied for ") {
             let text = format!("{}.{field}: required, no value given", self.model);
@@ -524,5 +562,77 @@ fn version_accessors(file: &mut syn::File, spec: &Value) -> Result<()> {
         }
     }
     types.extend(accessors);
+    Ok(())
+}
+
+/// The `types` module's doc: where to start, and the models of each area (the spec's tags:
+/// request bodies, responses and list items of the area's operations), so a flat list of a
+/// hundred structs has a table of contents.
+pub fn document_types(file: &mut syn::File, model: &crate::model::Model) -> Result<()> {
+    // Success type of each operation's `send()`, by builder name.
+    let mut responses = BTreeMap::new();
+    for item in items_mut(top_module(file, "builder")?) {
+        let Item::Impl(imp) = item else { continue };
+        let Some(builder) = type_name(&imp.self_ty) else {
+            continue;
+        };
+        for item in &imp.items {
+            if let ImplItem::Fn(f) = item
+                && f.sig.ident == "send"
+                && let ReturnType::Type(_, output) = &f.sig.output
+                && let Some(ok) = generic_arg(output, "Result", 0)
+                    .and_then(|ok| generic_arg(ok, "ResponseValue", 0))
+                    .and_then(type_name)
+            {
+                responses.insert(builder.clone(), ok);
+            }
+        }
+    }
+    let types = items_mut(top_module(file, "types")?);
+    let known: BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some(s.ident.to_string()),
+            Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut areas: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    for op in &model.operations {
+        let builder = heck::ToUpperCamelCase::to_upper_camel_case(op.id.as_str());
+        let names = [
+            op.request_body.clone(),
+            op.paging.item_model(),
+            responses.get(&builder).cloned(),
+        ];
+        let area = areas.entry(op.tag.as_str()).or_default();
+        area.extend(names.into_iter().flatten().filter(|n| known.contains(n)));
+    }
+    let mut lines = vec![
+        " Request and response models of the CRO Developer API, generated from".to_owned(),
+        " `spec/openapi.yaml`.".to_owned(),
+        String::new(),
+        " **Where to start**: from the operation. Each `Client` method's builder takes a body"
+            .to_owned(),
+        " (`.body(Model::builder().field(..))`: setters take plain values and check the spec's"
+            .to_owned(),
+        " limits before sending) and `send()` returns the response model. Fields renamed".to_owned(),
+        " between API versions have one accessor (`customer.id()`). By area:".to_owned(),
+        String::new(),
+    ];
+    for (tag, names) in &areas {
+        if names.is_empty() {
+            continue;
+        }
+        let links: Vec<String> = names.iter().map(|n| format!("[`{n}`]")).collect();
+        lines.push(format!(" - **{tag}**: {}", links.join(", ")));
+    }
+    lines.push(String::new());
+    lines.push(" Enums shared by several areas: [`ApiVersion`], [`HookEvent`], [`Role`].".to_owned());
+    let module = top_module(file, "types")?;
+    module.attrs.retain(|a| !is_doc(a));
+    for line in &lines {
+        module.attrs.push(parse_quote!(#[doc = #line]));
+    }
     Ok(())
 }

@@ -12,8 +12,34 @@
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-/// Types used as operation parameters and responses.
 #[allow(clippy::all)]
+/// Request and response models of the CRO Developer API, generated from
+/// `spec/openapi.yaml`.
+///
+/// **Where to start**: from the operation. Each `Client` method's builder takes a body
+/// (`.body(Model::builder().field(..))`: setters take plain values and check the spec's
+/// limits before sending) and `send()` returns the response model. Fields renamed
+/// between API versions have one accessor (`customer.id()`). By area:
+///
+/// - **Assets**: [`AssetListModel`], [`JobAssetModel`]
+/// - **Customer Addresses**: [`CreateCustomerAddressModel`], [`CustomerAddressListModel`], [`CustomerAddressModel`], [`UpdateCustomerAddressModel`]
+/// - **Customer Contacts**: [`CreateCustomerContactModel`], [`CustomerContactListModel`], [`CustomerContactModel`], [`UpdateCustomerContactModel`]
+/// - **Customer Locations**: [`CreateDispatchCustomerLocationModel`], [`DispatchCustomerLocationListModel`], [`DispatchCustomerLocationModel`], [`UpdateDispatchCustomerLocationModel`]
+/// - **Customers**: [`CreateCustomerModel`], [`CustomerListModel`], [`CustomerModel`], [`DispatchCustomerLocationListModel`], [`DispatchCustomerLocationModel`], [`UpdateCustomerModel`]
+/// - **Driver Chat**: [`CreateDriverChatMessageModel`], [`DriverChatMessageListModel`], [`DriverChatMessageModel`], [`DriverChatRecipientModelArray`], [`UpdateDriverChatMessageModel`]
+/// - **Drivers**: [`DriverListModel`], [`DriverModel`]
+/// - **Dump Destinations**: [`DumpDestinationListModel`], [`DumpDestinationModel`]
+/// - **GPS**: [`GpsEventProfileModel`], [`GpsStopModel`]
+/// - **Haulers**: [`CreateHaulerConnectionRequestModel`], [`CreateHaulerRequestModel`], [`ThirdPartyHaulerConnectionListModel`], [`ThirdPartyHaulerConnectionModel`], [`ThirdPartyHaulerListModel`], [`ThirdPartyHaulerModel`]
+/// - **Jobs**: [`CreateJobRequestBodyModel`], [`DispatchJobRequestModel`], [`JobListModel`], [`JobModel`], [`UpdateJobProfileModel`]
+/// - **Locations**: [`LocationListModel`], [`LocationModel`]
+/// - **Materials**: [`MaterialModel`], [`MaterialModelArray`]
+/// - **Tenants**: [`TenantListModel`], [`TenantModel`]
+/// - **Trucks**: [`TruckListModel`], [`TruckModel`], [`UpdateTruckRequestModel`]
+/// - **Users**: [`CreateUserRequestModel`], [`UserListResultsModel`], [`UserModel`]
+/// - **Webhooks**: [`CreateWebhookModel`], [`UpdateWebhookModel`], [`WebhookListModel`], [`WebhookModel`], [`WebhookPingResultModel`]
+///
+/// Enums shared by several areas: [`ApiVersion`], [`HookEvent`], [`Role`].
 pub mod types {
     ///Settings for adding a dropped asset to a route. The docs name this model but document no fields, so it is left open.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -6421,9 +6447,7 @@ endpoint role lists use.
                         "AssetListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "AssetListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "AssetListModel.total_count: required, no value given"
                             .to_string(),
@@ -7830,14 +7854,8 @@ endpoint role lists use.
                 Self {
                     account_number_1: Ok(Default::default()),
                     account_number_2: Ok(Default::default()),
-                    addresses: Err(
-                        "CreateCustomerModel.addresses: required, no value given"
-                            .to_string(),
-                    ),
-                    contacts: Err(
-                        "CreateCustomerModel.contacts: required, no value given"
-                            .to_string(),
-                    ),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
                     is_commercial: Ok(Default::default()),
                     name: Err(
                         "CreateCustomerModel.name: required, no value given".to_string(),
@@ -9724,9 +9742,7 @@ endpoint role lists use.
         impl ::std::default::Default for CreateWebhookModel {
             fn default() -> Self {
                 Self {
-                    events: Err(
-                        "CreateWebhookModel.events: required, no value given".to_string(),
-                    ),
+                    events: Ok(Default::default()),
                     secret: Ok(Default::default()),
                     url: Err(
                         "CreateWebhookModel.url: required, no value given".to_string(),
@@ -9821,10 +9837,7 @@ endpoint role lists use.
                         "CustomerAddressListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "CustomerAddressListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "CustomerAddressListModel.total_count: required, no value given"
                             .to_string(),
@@ -10304,10 +10317,7 @@ endpoint role lists use.
                         "CustomerContactListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "CustomerContactListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "CustomerContactListModel.total_count: required, no value given"
                             .to_string(),
@@ -10688,9 +10698,7 @@ endpoint role lists use.
                         "CustomerListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "CustomerListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "CustomerListModel.total_count: required, no value given"
                             .to_string(),
@@ -10827,10 +10835,7 @@ endpoint role lists use.
                         "CustomerLocationListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "CustomerLocationListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "CustomerLocationListModel.total_count: required, no value given"
                             .to_string(),
@@ -11156,12 +11161,8 @@ endpoint role lists use.
         impl ::std::default::Default for CustomerModel {
             fn default() -> Self {
                 Self {
-                    addresses: Err(
-                        "CustomerModel.addresses: required, no value given".to_string(),
-                    ),
-                    contacts: Err(
-                        "CustomerModel.contacts: required, no value given".to_string(),
-                    ),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
                     created_on: Err(
                         "CustomerModel.created_on: required, no value given".to_string(),
                     ),
@@ -11170,9 +11171,7 @@ endpoint role lists use.
                         "CustomerModel.last_updated_on: required, no value given"
                             .to_string(),
                     ),
-                    locations: Err(
-                        "CustomerModel.locations: required, no value given".to_string(),
-                    ),
+                    locations: Ok(Default::default()),
                     name: Err(
                         "CustomerModel.name: required, no value given".to_string(),
                     ),
@@ -11337,10 +11336,7 @@ endpoint role lists use.
                         "DispatchCustomerLocationListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "DispatchCustomerLocationListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "DispatchCustomerLocationListModel.total_count: required, no value given"
                             .to_string(),
@@ -11520,14 +11516,8 @@ endpoint role lists use.
                 Self {
                     account_number_1: Ok(Default::default()),
                     account_number_2: Ok(Default::default()),
-                    addresses: Err(
-                        "DispatchCustomerLocationModel.addresses: required, no value given"
-                            .to_string(),
-                    ),
-                    contacts: Err(
-                        "DispatchCustomerLocationModel.contacts: required, no value given"
-                            .to_string(),
-                    ),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
                     created_on: Err(
                         "DispatchCustomerLocationModel.created_on: required, no value given"
                             .to_string(),
@@ -12280,10 +12270,7 @@ endpoint role lists use.
                         "DriverChatMessageListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "DriverChatMessageListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "DriverChatMessageListModel.total_count: required, no value given"
                             .to_string(),
@@ -12778,9 +12765,7 @@ endpoint role lists use.
                         "DriverListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "DriverListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "DriverListModel.total_count: required, no value given"
                             .to_string(),
@@ -13316,10 +13301,7 @@ endpoint role lists use.
                         "DumpDestinationListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "DumpDestinationListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "DumpDestinationListModel.total_count: required, no value given"
                             .to_string(),
@@ -15228,13 +15210,8 @@ endpoint role lists use.
         impl ::std::default::Default for JobCustomerModel {
             fn default() -> Self {
                 Self {
-                    addresses: Err(
-                        "JobCustomerModel.addresses: required, no value given"
-                            .to_string(),
-                    ),
-                    contacts: Err(
-                        "JobCustomerModel.contacts: required, no value given".to_string(),
-                    ),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
                     created_on: Err(
                         "JobCustomerModel.created_on: required, no value given"
                             .to_string(),
@@ -15244,10 +15221,7 @@ endpoint role lists use.
                         "JobCustomerModel.last_updated_on: required, no value given"
                             .to_string(),
                     ),
-                    locations: Err(
-                        "JobCustomerModel.locations: required, no value given"
-                            .to_string(),
-                    ),
+                    locations: Ok(Default::default()),
                     name: Err(
                         "JobCustomerModel.name: required, no value given".to_string(),
                     ),
@@ -15416,9 +15390,7 @@ endpoint role lists use.
                     current_page: Err(
                         "JobListModel.current_page: required, no value given".to_string(),
                     ),
-                    results: Err(
-                        "JobListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "JobListModel.total_count: required, no value given".to_string(),
                     ),
@@ -17769,9 +17741,7 @@ endpoint role lists use.
                         "LocationListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "LocationListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "LocationListModel.total_count: required, no value given"
                             .to_string(),
@@ -18755,9 +18725,7 @@ endpoint role lists use.
                         "MaterialListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "MaterialListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "MaterialListModel.total_count: required, no value given"
                             .to_string(),
@@ -19088,9 +19056,7 @@ endpoint role lists use.
                         "TenantListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "TenantListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "TenantListModel.total_count: required, no value given"
                             .to_string(),
@@ -19442,10 +19408,7 @@ endpoint role lists use.
                         "ThirdPartyHaulerConnectionListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "ThirdPartyHaulerConnectionListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "ThirdPartyHaulerConnectionListModel.total_count: required, no value given"
                             .to_string(),
@@ -19810,10 +19773,7 @@ endpoint role lists use.
                         "ThirdPartyHaulerListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "ThirdPartyHaulerListModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "ThirdPartyHaulerListModel.total_count: required, no value given"
                             .to_string(),
@@ -20015,9 +19975,7 @@ endpoint role lists use.
                         "TruckListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "TruckListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "TruckListModel.total_count: required, no value given"
                             .to_string(),
@@ -23634,10 +23592,7 @@ endpoint role lists use.
                         "UserListResultsModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "UserListResultsModel.results: required, no value given"
-                            .to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "UserListResultsModel.total_count: required, no value given"
                             .to_string(),
@@ -23773,7 +23728,7 @@ endpoint role lists use.
                         "UserModel.dispatcher_id: required, no value given".to_string(),
                     ),
                     id: Err("UserModel.id: required, no value given".to_string()),
-                    roles: Err("UserModel.roles: required, no value given".to_string()),
+                    roles: Ok(Default::default()),
                     third_party_hauler_id: Err(
                         "UserModel.third_party_hauler_id: required, no value given"
                             .to_string(),
@@ -23904,9 +23859,7 @@ endpoint role lists use.
                         "WebhookListModel.current_page: required, no value given"
                             .to_string(),
                     ),
-                    results: Err(
-                        "WebhookListModel.results: required, no value given".to_string(),
-                    ),
+                    results: Ok(Default::default()),
                     total_count: Err(
                         "WebhookListModel.total_count: required, no value given"
                             .to_string(),
@@ -24044,9 +23997,7 @@ endpoint role lists use.
                     deleted_at: Err(
                         "WebhookModel.deleted_at: required, no value given".to_string(),
                     ),
-                    events: Err(
-                        "WebhookModel.events: required, no value given".to_string(),
-                    ),
+                    events: Ok(Default::default()),
                     id: Err("WebhookModel.id: required, no value given".to_string()),
                     last_http_fail: Err(
                         "WebhookModel.last_http_fail: required, no value given"

@@ -278,7 +278,7 @@ async fn caller_set_request_id_and_version_are_kept() {
             .client()
             .list_tenants()
             .x_request_id(id)
-            .x_api_version(cro_api::types::ApiVersion::X20210407)
+            .x_api_version(cro_api::types::ApiVersion::V2021_04_07)
             .send()
             .await
             .unwrap();
@@ -294,7 +294,7 @@ async fn caller_set_request_id_and_version_are_kept() {
 async fn configured_api_version_is_sent() {
     bounded(async {
         let server = TestServer::start(|_, _| tenants_page()).await;
-        let client = server.builder().api_version("2021/11/04").build().unwrap();
+        let client = server.builder().api_version_str("2021/11/04").build().unwrap();
         client.list_tenants().send().await.unwrap();
         assert_eq!(
             server.requests()[0].header("x-api-version"),

@@ -557,7 +557,7 @@ proptest! {
         let builder = Client::builder()
             .token(token.clone())
             .base_url(base_url)
-            .api_version(api_version)
+            .api_version_str(api_version)
             .tenant_id(tenant)
             .user_agent_suffix(user_agent)
             .check_token_shape(check_shape)

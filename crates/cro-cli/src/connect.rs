@@ -92,7 +92,7 @@ pub async fn connect(global: &GlobalArgs) -> CliResult<Connection> {
         builder = builder.tenant_id(t);
     }
     if let Some(v) = &settings.api_version {
-        builder = builder.api_version(v.clone());
+        builder = builder.api_version_str(v.clone());
     }
     let client = builder.build().map_err(|e| errors::config(&e))?;
     let api_version = client.state().api_version().to_string();
