@@ -49,7 +49,12 @@ async fn a_404_matches_on_the_one_error_type() {
         Ok(_) => "found",
     };
     assert_eq!(outcome, "found");
-    let missing = match client.get_customer().customer_id(i64::from(i32::MAX)).send().await {
+    let missing = match client
+        .get_customer()
+        .customer_id(i64::from(i32::MAX))
+        .send()
+        .await
+    {
         Err(cro_api::Error::Api(e)) if e.status() == 404 => e.request_id().map(str::to_owned),
         other => panic!("expected a 404, got {other:?}"),
     };
@@ -163,7 +168,11 @@ async fn the_id_reads_the_same_whatever_the_api_version() {
             .unwrap();
         let first = &customers[0];
         // Old versions send `customer_id`, new ones `id`: `id()` reads either.
-        assert_eq!(first.id.is_some(), version != ApiVersion::V2019_02_08, "{first:?}");
+        assert_eq!(
+            first.id.is_some(),
+            version != ApiVersion::V2019_02_08,
+            "{first:?}"
+        );
         ids.push(first.id().expect("an id in every version"));
         last = Some(first.clone());
     }
@@ -187,11 +196,20 @@ async fn the_api_version_is_an_enum() {
         .unwrap();
     assert_eq!(client.configured_api_version(), ApiVersion::V2021_11_04);
     assert_eq!(client.state().api_version(), "2021/11/04");
-    assert_eq!(Client::spec_api_version().to_string(), cro_api::meta::LATEST_API_VERSION);
-    assert_eq!("2021/11/04".parse::<ApiVersion>().unwrap(), ApiVersion::V2021_11_04);
+    assert_eq!(
+        Client::spec_api_version().to_string(),
+        cro_api::meta::LATEST_API_VERSION
+    );
+    assert_eq!(
+        "2021/11/04".parse::<ApiVersion>().unwrap(),
+        ApiVersion::V2021_11_04
+    );
     let tenants = client.list_tenants().send().await.unwrap();
     assert_eq!(
-        tenants.headers().get("x-api-version").and_then(|v| v.to_str().ok()),
+        tenants
+            .headers()
+            .get("x-api-version")
+            .and_then(|v| v.to_str().ok()),
         Some("2021/11/04"),
         "the fake answers in the configured version"
     );

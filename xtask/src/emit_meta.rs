@@ -4,8 +4,8 @@
 //! file only holds the data, so the table can be read at compile time with no parsing.
 
 use anyhow::Result;
-use proc_macro2::TokenStream;
 use heck::ToUpperCamelCase;
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::model::{Auth, Method, Model, OperationModel, Paging, Param, Tenant};

@@ -94,7 +94,11 @@ fn wrap_send(file: &mut syn::File) -> Result<()> {
             let ok = generic_arg(output, "Result", 0)
                 .and_then(|ok| generic_arg(ok, "ResponseValue", 0))
                 .cloned()
-                .with_context(|| format!("`builder::{builder}::send` does not return `Result<ResponseValue<T>, _>`"))?;
+                .with_context(|| {
+                    format!(
+                        "`builder::{builder}::send` does not return `Result<ResponseValue<T>, _>`"
+                    )
+                })?;
             let error = generic_arg(output, "Result", 1)
                 .and_then(|e| generic_arg(e, "Error", 0))
                 .and_then(type_name);
@@ -421,7 +425,13 @@ fn plain_value_setters(file: &mut syn::File) -> Result<()> {
 
 /// `X` in a typify setter `fn f<T>(mut self, value: T) -> Self where T: TryInto<X>, ..`.
 fn setter_target(setter: &syn::ImplItemFn) -> Option<Type> {
-    let predicate = setter.sig.generics.where_clause.as_ref()?.predicates.first()?;
+    let predicate = setter
+        .sig
+        .generics
+        .where_clause
+        .as_ref()?
+        .predicates
+        .first()?;
     let WherePredicate::Type(predicate) = predicate else {
         return None;
     };
@@ -523,7 +533,9 @@ fn version_accessors(file: &mut syn::File, spec: &Value) -> Result<()> {
                     .with_context(|| format!("`types::{schema_name}` has no field `{name}`"))
             };
             let (old_ty, new_ty) = (field_type(old)?, field_type(new)?);
-            if quote!(#old_ty).to_string() != quote!(#new_ty).to_string() || generic_arg(&new_ty, "Option", 0).is_none() {
+            if quote!(#old_ty).to_string() != quote!(#new_ty).to_string()
+                || generic_arg(&new_ty, "Option", 0).is_none()
+            {
                 bail!(
                     "`types::{schema_name}`: `{old}` and `{new}` must have the same `Option<T>` \
                      type to share an accessor"
@@ -616,7 +628,8 @@ pub fn document_types(file: &mut syn::File, model: &crate::model::Model) -> Resu
             .to_owned(),
         " (`.body(Model::builder().field(..))`: setters take plain values and check the spec's"
             .to_owned(),
-        " limits before sending) and `send()` returns the response model. Fields renamed".to_owned(),
+        " limits before sending) and `send()` returns the response model. Fields renamed"
+            .to_owned(),
         " between API versions have one accessor (`customer.id()`). By area:".to_owned(),
         String::new(),
     ];
@@ -628,7 +641,9 @@ pub fn document_types(file: &mut syn::File, model: &crate::model::Model) -> Resu
         lines.push(format!(" - **{tag}**: {}", links.join(", ")));
     }
     lines.push(String::new());
-    lines.push(" Enums shared by several areas: [`ApiVersion`], [`HookEvent`], [`Role`].".to_owned());
+    lines.push(
+        " Enums shared by several areas: [`ApiVersion`], [`HookEvent`], [`Role`].".to_owned(),
+    );
     let module = top_module(file, "types")?;
     module.attrs.retain(|a| !is_doc(a));
     for line in &lines {

@@ -187,11 +187,18 @@ mod tests {
     #[test]
     fn messages_name_model_and_field_once() {
         assert_eq!(
-            field_error("CreateCustomerAddressModel", "country", "longer than 2 characters"),
+            field_error(
+                "CreateCustomerAddressModel",
+                "country",
+                "longer than 2 characters"
+            ),
             "CreateCustomerAddressModel.country: longer than 2 characters"
         );
         let nested = "CreateCustomerAddressModel.country: longer than 2 characters";
-        assert_eq!(field_error("CreateCustomerModel", "addresses", nested), nested);
+        assert_eq!(
+            field_error("CreateCustomerModel", "addresses", nested),
+            nested
+        );
         assert_eq!(
             split_qualified("CreateCustomerModel.name: required, no value given"),
             Some(("CreateCustomerModel", "name", "required, no value given"))

@@ -98,8 +98,8 @@ pub mod oauth;
 pub mod retry;
 mod secret;
 mod timestamp;
-mod validation;
 pub mod trace;
+mod validation;
 
 pub use generated::{Client, builder, types};
 pub use timestamp::{Timestamp, TimestampError};

@@ -55,7 +55,11 @@ pub struct UnknownOperation(pub String);
 
 impl std::fmt::Display for UnknownOperation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "unknown operation `{}` (see `cro ops` for the list)", self.0)
+        write!(
+            f,
+            "unknown operation `{}` (see `cro ops` for the list)",
+            self.0
+        )
     }
 }
 

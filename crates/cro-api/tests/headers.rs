@@ -294,7 +294,11 @@ async fn caller_set_request_id_and_version_are_kept() {
 async fn configured_api_version_is_sent() {
     bounded(async {
         let server = TestServer::start(|_, _| tenants_page()).await;
-        let client = server.builder().api_version_str("2021/11/04").build().unwrap();
+        let client = server
+            .builder()
+            .api_version_str("2021/11/04")
+            .build()
+            .unwrap();
         client.list_tenants().send().await.unwrap();
         assert_eq!(
             server.requests()[0].header("x-api-version"),

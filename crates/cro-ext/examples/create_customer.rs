@@ -26,7 +26,12 @@ fn address(country: &str, billing: bool) -> cro_api::types::builder::CreateCusto
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = cro_api::Client::from_env()?;
-    let locations = client.list_locations().paginate().max_pages(1).collect_all().await?;
+    let locations = client
+        .list_locations()
+        .paginate()
+        .max_pages(1)
+        .collect_all()
+        .await?;
     let location_id = locations.first().ok_or("expected a location")?.id;
 
     // Local: "USA" is not a two-letter country code; nothing is sent.
@@ -42,7 +47,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .err()
         .ok_or("expected a local validation error")?;
     let field = local.field().ok_or("expected a field")?;
-    println!("local:  {local}\n        field {field} ({:?})", field.name());
+    println!(
+        "local:  {local}\n        field {field} ({:?})",
+        field.name()
+    );
 
     // Server: the only address is not a billing address (a rule the spec states in prose).
     let body = CreateCustomerModel::builder()
@@ -56,7 +64,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .err()
         .ok_or("expected the server to refuse")?;
-    println!("server: {server}\n        field {:?}", server.field().map(|f| f.to_string()));
+    println!(
+        "server: {server}\n        field {:?}",
+        server.field().map(|f| f.to_string())
+    );
     if !server.is_bad_request() {
         return Err(server.into());
     }
@@ -72,6 +83,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .body(body)
         .send()
         .await?;
-    println!("created customer {:?} at location {location_id}", created.id());
+    println!(
+        "created customer {:?} at location {location_id}",
+        created.id()
+    );
     Ok(())
 }

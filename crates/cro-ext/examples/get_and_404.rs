@@ -12,7 +12,12 @@ use cro_ext::prelude::*;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = cro_api::Client::from_env()?;
 
-    let first = client.list_customers().paginate().max_pages(1).collect_all().await?;
+    let first = client
+        .list_customers()
+        .paginate()
+        .max_pages(1)
+        .collect_all()
+        .await?;
     let id = first
         .first()
         .and_then(|c| c.id())

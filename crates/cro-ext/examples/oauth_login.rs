@@ -28,8 +28,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .client_secret(env_or("CRO_OAUTH_CLIENT_SECRET", || {
             "cro-fake-demo-secret".into()
         }))
-        .auth_url(env_or("CRO_OAUTH_AUTH_URL", || format!("{base}/oauth2/auth")))
-        .token_url(env_or("CRO_OAUTH_TOKEN_URL", || format!("{base}/oauth2/token")))
+        .auth_url(env_or("CRO_OAUTH_AUTH_URL", || {
+            format!("{base}/oauth2/auth")
+        }))
+        .token_url(env_or("CRO_OAUTH_TOKEN_URL", || {
+            format!("{base}/oauth2/token")
+        }))
         .redirect_url("http://127.0.0.1:9/callback")
         // cro-fake speaks plain HTTP on loopback; keep the default (HTTPS only) elsewhere.
         .allow_insecure_http(base.starts_with("http://127.0.0.1"));
@@ -37,7 +41,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 1. The login URL (state and PKCE challenge included).
     let login = oauth.authorize_url();
-    println!("login at {}", login.url().as_str().split('?').next().unwrap_or_default());
+    println!(
+        "login at {}",
+        login.url().as_str().split('?').next().unwrap_or_default()
+    );
 
     // 2. The "browser": follow the login to the redirect and read `code` and `state`.
     let browser = reqwest::Client::builder()
@@ -60,7 +67,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tokens = oauth
         .exchange_callback(&login, &param("state")?, &param("code")?)
         .await?;
-    println!("logged in; refresh token: {}", tokens.refresh_token().is_some());
+    println!(
+        "logged in; refresh token: {}",
+        tokens.refresh_token().is_some()
+    );
 
     // 3. A token source that refreshes itself (before expiry, and once on a 401); refresh
     //    once now to show the rotation, then hand it to a client.
@@ -71,6 +81,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .token_source(source)
         .build()?;
     let tenants = client.list_tenants().send().await?;
-    println!("{} tenant(s) visible with the refreshed token", tenants.total_count);
+    println!(
+        "{} tenant(s) visible with the refreshed token",
+        tenants.total_count
+    );
     Ok(())
 }

@@ -52,9 +52,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let ping = client.ping_hook().hook_id(hook.id).send().await?;
     println!("ping: receiver answered {}", ping.http_status);
-    let (signature, body) = tokio::time::timeout(std::time::Duration::from_secs(10), deliveries.recv())
-        .await?
-        .ok_or("the receiver stopped")?;
+    let (signature, body) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), deliveries.recv())
+            .await?
+            .ok_or("the receiver stopped")?;
 
     verify_signature(SECRET, &body, &signature)?;
     println!("delivery of {} bytes: signature verified", body.len());

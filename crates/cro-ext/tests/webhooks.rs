@@ -84,7 +84,10 @@ fn hook_events_match_the_spec() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    assert_eq!(known, spec, "known_events() and cro_api::meta::HOOK_EVENTS differ");
+    assert_eq!(
+        known, spec,
+        "known_events() and cro_api::meta::HOOK_EVENTS differ"
+    );
 }
 
 #[test]
@@ -96,6 +99,9 @@ fn hook_event_names_round_trip_and_unknown_ones_are_skipped() {
     }
     // One type for creating hooks and reading deliveries.
     let _: fn() -> cro_api::types::HookEvent = || HookEvent::Customer;
-    assert_eq!(event_from_name("customerlocation"), Some(HookEvent::CustomerLocation));
+    assert_eq!(
+        event_from_name("customerlocation"),
+        Some(HookEvent::CustomerLocation)
+    );
     assert_eq!(event_from_name("Invoice"), None);
 }
