@@ -21,7 +21,7 @@ async fn public_create_user_sends_no_authorization_and_no_tenant() {
             .send()
             .await
             .unwrap_err();
-        let err = cro_api::Error::from(err);
+        let err = err;
         assert!(err.is_conflict(), "{err}");
 
         let requests = server.requests();
@@ -47,14 +47,12 @@ async fn public_operation_works_without_any_token() {
             .base_url(&server.url)
             .build()
             .unwrap();
-        let err = cro_api::Error::from(
-            client
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_conflict(), "{err}");
         assert_eq!(server.count(), 1);
     })
@@ -89,7 +87,7 @@ async fn tenant_required_operation_sends_tenant() {
             .send()
             .await
             .unwrap_err();
-        assert!(cro_api::Error::from(err).is_not_found());
+        assert!(err.is_not_found());
         let r = &server.requests()[0];
         assert_eq!(r.path, "/customers/5");
         assert_eq!(r.header("x-tenant-id"), Some("7"));
@@ -123,7 +121,7 @@ async fn missing_tenant_is_a_local_error_and_nothing_is_sent() {
     bounded(async {
         let server = TestServer::start(|_, _| tenants_page()).await;
         let client = server.client().without_tenant();
-        let err = cro_api::Error::from(client.get_customer().customer_id(5).send().await.unwrap_err());
+        let err = client.get_customer().customer_id(5).send().await.unwrap_err();
         assert!(err.is_config(), "{err:?}");
         assert!(
             matches!(&err, cro_api::Error::Config(cro_api::ConfigError::MissingTenant { operation }) if operation == "get_customer"),
@@ -143,7 +141,7 @@ async fn missing_token_is_a_local_error_and_nothing_is_sent() {
             .base_url(&server.url)
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(
             matches!(
                 &err,

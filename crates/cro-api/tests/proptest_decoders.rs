@@ -221,7 +221,6 @@ fn list_customers_against(canned: &Canned) -> Result<usize, cro_api::Error> {
             .send()
             .await
             .map(|page| page.into_inner().results.len())
-            .map_err(cro_api::Error::from)
     })
 }
 
@@ -236,7 +235,6 @@ fn list_materials_against(canned: &Canned) -> Result<usize, cro_api::Error> {
             .send()
             .await
             .map(|page| page.into_inner().len())
-            .map_err(cro_api::Error::from)
     })
 }
 

@@ -257,7 +257,7 @@ async fn token_source_tokens_are_validated_per_request() {
     bounded(async {
         let server = TestServer::start(|_, _| tenants_page()).await;
         let client = server.builder().token_source(Bad).build().unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         match &err {
             cro_api::Error::Auth(auth) => {
                 assert!(matches!(
@@ -268,7 +268,7 @@ async fn token_source_tokens_are_validated_per_request() {
             other => panic!("{other:?}"),
         }
         let client = server.builder().token_source(Failing).build().unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.to_string().contains("refresh token revoked"), "{err}");
         assert_eq!(server.count(), 0);
     })
