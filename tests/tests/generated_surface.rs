@@ -75,3 +75,47 @@ fn type_names() {
 fn is_pub(vis: &syn::Visibility) -> bool {
     matches!(vis, syn::Visibility::Public(_))
 }
+
+/// The signature of every operation builder's `send()`, one line each (`Builder::send ->
+/// output`): every one fails with `cro_api::Error` (`crate::Error` inside the crate), never
+/// progenitor's error type.
+#[test]
+fn send_signatures() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/cro-api/src/generated.rs");
+    let source = std::fs::read_to_string(&path).expect("read generated.rs");
+    let mut lines = Vec::new();
+    let mut builder = String::new();
+    let mut text = source.lines();
+    while let Some(line) = text.next() {
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("impl<'a> ") {
+            builder = rest.split('<').next().unwrap_or_default().to_owned();
+        }
+        if trimmed.starts_with("pub async fn send(") {
+            // prettyplease may wrap the signature; join it up to the body's `{`.
+            let mut signature = trimmed.to_owned();
+            while !signature.ends_with('{') {
+                signature.push(' ');
+                signature.push_str(text.next().expect("signature ends").trim());
+            }
+            let output = signature
+                .split("->")
+                .nth(1)
+                .expect("send has an output")
+                .trim_end_matches('{')
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .replace("< ", "<")
+                .replace(" >", ">")
+                .replace(",>", ">");
+            assert!(
+                output.ends_with("crate::Error>"),
+                "{builder}::send must fail with cro_api::Error: {output}"
+            );
+            lines.push(format!("{builder}::send -> {output}"));
+        }
+    }
+    assert!(lines.len() > 50, "found only {} send methods", lines.len());
+    insta::assert_snapshot!("send_signatures", lines.join("\n"));
+}

@@ -4,8 +4,9 @@
 //! file only holds the data, so the table can be read at compile time with no parsing.
 
 use anyhow::Result;
+use heck::ToUpperCamelCase;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{format_ident, quote};
 
 use crate::model::{Auth, Method, Model, OperationModel, Paging, Param, Tenant};
 use crate::render;
@@ -24,11 +25,33 @@ pub fn emit(model: &Model) -> Result<String> {
         let components = components.iter().map(|names| quote!(&[#(#names),*]));
         quote!((#name, &[#(#components),*]))
     });
+    // Named as `rewrite::rename_api_versions` names the variants.
+    let latest_variant = format_ident!("V{}", latest.replace(['/', '-', '.'], "_"));
+    let variants = model.operations.iter().map(|op| {
+        let name = format_ident!("{}", op.id.to_upper_camel_case());
+        let doc = format!(" `{}`: {}", op.id, op.summary);
+        quote!(#[doc = #doc] #name)
+    });
+    let names = model
+        .operations
+        .iter()
+        .map(|op| format_ident!("{}", op.id.to_upper_camel_case()));
     let tokens = quote! {
         use crate::meta::{Auth, Method, Operation, Paging, QueryParam, TenantHeader};
 
         /// Every operation of the spec, sorted by `operationId`.
         pub static OPERATIONS: &[Operation] = &[#(#operations),*];
+
+        /// Every operation by name, in the order of [`OPERATIONS`] (`OperationId::ListCustomers`
+        /// for `list_customers`): a typo does not compile. See [`OperationId::operation`].
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum OperationId {
+            #(#variants),*
+        }
+
+        /// Every [`OperationId`], in the order of [`OPERATIONS`].
+        pub static OPERATION_IDS: &[OperationId] = &[#(OperationId::#names),*];
 
         /// Wire names of the roles (`Role` schema), in spec order.
         pub static ROLES: &[&str] = &[#(#roles),*];
@@ -45,6 +68,9 @@ pub fn emit(model: &Model) -> Result<String> {
 
         /// The API version the spec describes (`info.version`); the client sends it by default.
         pub const LATEST_API_VERSION: &str = #latest;
+
+        /// [`LATEST_API_VERSION`] as the enum.
+        pub const SPEC_API_VERSION: crate::types::ApiVersion = crate::types::ApiVersion::#latest_variant;
     };
     render::file(tokens, &[])
 }

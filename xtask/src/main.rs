@@ -12,7 +12,8 @@
 //! 1. [`spec`]: read `spec/openapi.yaml` into JSON;
 //! 2. [`lenient`]: relax validation keywords in response-only schemas;
 //! 3. [`model`]: read and check operations, security, `x-cro-*` extensions;
-//! 4. [`client`]: run progenitor -> `cro-api/src/generated.rs`;
+//! 4. [`client`]: run progenitor, then [`rewrite`] its output (one error type, plain-value
+//!    setters, version-proof accessors, ...) -> `cro-api/src/generated.rs`;
 //! 5. [`surface`]: index the generated client (builder structs, types);
 //! 6. [`emit_meta`] -> `cro-api/src/generated_meta.rs`;
 //!    [`emit_paging`] -> `cro-ext/src/generated_paging.rs`;
@@ -29,6 +30,7 @@ mod lenient;
 mod model;
 mod output;
 mod render;
+mod rewrite;
 mod spec;
 mod surface;
 
@@ -148,7 +150,10 @@ fn generate(raw_spec: &serde_json::Value) -> Result<Vec<GeneratedFile>> {
     );
     let api = spec::parse(&spec)?;
     let model = model::Model::from_spec(&api, &spec)?;
-    let client = client::generate(&api)?;
+    let mut client = client::generate(&api)?;
+    rewrite::apply(&mut client.file, &spec)?;
+    rewrite::document_types(&mut client.file, &model)?;
+    client.source = prettyplease::unparse(&client.file);
     let surface = surface::Surface::new(&client.file)?;
     Ok(vec![
         GeneratedFile {

@@ -63,6 +63,18 @@ pub enum Paging {
     },
 }
 
+impl Paging {
+    /// Schema name of one item, for paged operations.
+    pub fn item_model(&self) -> Option<String> {
+        match self {
+            Paging::None => None,
+            Paging::Envelope { item_model, .. } | Paging::BareArray { item_model, .. } => {
+                Some(item_model.clone())
+            }
+        }
+    }
+}
+
 /// Bearer token requirement (mirrors `cro_api::meta::Auth`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Auth {

@@ -200,7 +200,7 @@ impl Surface<'_> {
     }
 }
 
-fn module_items(module: &syn::ItemMod) -> &[Item] {
+pub(crate) fn module_items(module: &syn::ItemMod) -> &[Item] {
     module
         .content
         .as_ref()
@@ -209,7 +209,7 @@ fn module_items(module: &syn::ItemMod) -> &[Item] {
 }
 
 /// Last path segment name of a type (`builder::ListCustomers<'_>` -> `ListCustomers`).
-fn type_name(ty: &Type) -> Option<String> {
+pub(crate) fn type_name(ty: &Type) -> Option<String> {
     match ty {
         Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
         _ => None,
@@ -245,7 +245,7 @@ fn send_ok_type(output: &ReturnType) -> Option<Type> {
 }
 
 /// The `index`th type argument of `ty` if its last segment is `name`.
-fn generic_arg<'t>(ty: &'t Type, name: &str, index: usize) -> Option<&'t Type> {
+pub(crate) fn generic_arg<'t>(ty: &'t Type, name: &str, index: usize) -> Option<&'t Type> {
     let Type::Path(path) = ty else { return None };
     let last = path.path.segments.last()?;
     if last.ident != name {

@@ -30,7 +30,6 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            let e = cro_api::Error::from(e);
             eprintln!("{e}");
             if let Some(id) = e.request_id() {
                 eprintln!("request id: {id}");

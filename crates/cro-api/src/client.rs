@@ -3,6 +3,7 @@
 use progenitor_client::ClientInfo;
 
 use crate::config::{ClientBuilder, ConfigError};
+use crate::types::ApiVersion;
 use crate::{Client, ClientState};
 
 impl Client {
@@ -49,6 +50,22 @@ impl Client {
     /// The tenant id sent in `x-tenant-id`, if any.
     pub fn tenant_id(&self) -> Option<u64> {
         self.inner.tenant_id()
+    }
+
+    /// The API version this client sends in `x-api-version` (set with
+    /// [`ClientBuilder::api_version`]; the newest by default).
+    pub fn configured_api_version(&self) -> ApiVersion {
+        // Validated against the generated list at build time, so it always parses.
+        self.inner
+            .api_version()
+            .parse()
+            .unwrap_or(crate::meta::SPEC_API_VERSION)
+    }
+
+    /// The API version `spec/openapi.yaml` describes (`info.version`), the newest one; what
+    /// the generated types follow.
+    pub fn spec_api_version() -> ApiVersion {
+        crate::meta::SPEC_API_VERSION
     }
 
     /// The settings every request reads (API version, tenant, retry policy, ...).

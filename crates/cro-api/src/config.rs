@@ -138,14 +138,14 @@ enum TokenSetting {
 /// let client = Client::builder()
 ///     .token("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
 ///     .tenant_id(42)
-///     .api_version("2023/04/19")
+///     .api_version(cro_api::types::ApiVersion::V2023_04_19)
 ///     .request_timeout(Duration::from_secs(20))
 ///     .retry_policy(RetryPolicy::default().max_attempts(4))
 ///     .build()?;
 /// assert_eq!(client.tenant_id(), Some(42));
 ///
 /// // Every check happens before anything is sent:
-/// let err = Client::builder().api_version("2020/01/01").build().unwrap_err();
+/// let err = Client::builder().api_version_str("2020/01/01").build().unwrap_err();
 /// assert_eq!(err.setting(), Some("api_version"));
 /// let err = Client::builder().base_url("http://api.example.com").build().unwrap_err();
 /// assert_eq!(err.setting(), Some("base_url"));
@@ -309,9 +309,26 @@ impl ClientBuilder {
         self
     }
 
-    /// The API version to send in `x-api-version` (default [`meta::LATEST_API_VERSION`]);
-    /// one of [`meta::API_VERSIONS`].
-    pub fn api_version(mut self, version: impl Into<String>) -> Self {
+    /// The API version to send in `x-api-version` (default: the newest,
+    /// [`meta::LATEST_API_VERSION`]).
+    ///
+    /// ```
+    /// use cro_api::types::ApiVersion;
+    /// let client = cro_api::Client::builder().api_version(ApiVersion::V2021_11_04).build()?;
+    /// assert_eq!(client.configured_api_version(), ApiVersion::V2021_11_04);
+    /// // From text (a flag, a config file): `FromStr`, or `api_version_str`.
+    /// let version: ApiVersion = "2021/04/07".parse()?;
+    /// # let _ = version;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn api_version(mut self, version: crate::types::ApiVersion) -> Self {
+        self.api_version = (version.to_string(), "api_version");
+        self
+    }
+
+    /// The API version by its wire name (`"2021/11/04"`), for text from a user; checked by
+    /// [`build`](Self::build) against [`meta::API_VERSIONS`] ([`ConfigError::ApiVersion`]).
+    pub fn api_version_str(mut self, version: impl Into<String>) -> Self {
         self.api_version = (version.into(), "api_version");
         self
     }
@@ -583,7 +600,8 @@ impl fmt::Debug for ClientState {
 }
 
 impl ClientState {
-    /// The API version sent in `x-api-version`.
+    /// The configured API version, sent in `x-api-version` (not the spec's version: see
+    /// [`Client::spec_api_version`](crate::Client::spec_api_version)).
     pub fn api_version(&self) -> &'static str {
         self.shared.api_version
     }

@@ -1,7 +1,7 @@
 //! [`Error`]: every way a call can fail, with the API's own message and typed helpers.
 //!
-//! Generated methods return `progenitor_client::Error<types::ErrorBody>`; `?` (or
-//! `Error::from`) turns that into this type. The request hook has already folded into the
+//! Generated `send()` methods return this type: they convert progenitor's
+//! `progenitor_client::Error<types::ErrorBody>` with the `From` impl below. The request hook has already folded into the
 //! progenitor error everything progenitor would otherwise drop (the reason phrase, attempts,
 //! a body excerpt, local failures; see [`crate::headers`] and [`LocalFailure`]), so the
 //! conversion can rebuild the full picture.
@@ -18,6 +18,7 @@ use crate::headers::{self, X_REQUEST_ID};
 use crate::retry::{RetryStop, parse_retry_after};
 use crate::sanitize;
 use crate::types;
+use crate::validation::ValidationError;
 
 /// `Result` with [`Error`] as the default error type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -31,7 +32,6 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// match client.get_hauler().hauler_uuid(uuid::Uuid::nil()).send().await {
 ///     Ok(hauler) => println!("{:?}", hauler.into_inner()),
 ///     Err(err) => {
-///         let err = cro_api::Error::from(err);
 ///         if err.is_not_found() {
 ///             println!("no such hauler");
 ///         } else if let Some(field) = err.field() {
@@ -58,6 +58,10 @@ pub enum Error {
     /// A parameter was rejected before sending (e.g. a value outside the documented range,
     /// a required parameter not set). Nothing was sent.
     InvalidRequest(String),
+    /// A request body broke a constraint of the spec (a string too long, a required field not
+    /// set); names the model, field and rule ([`Error::field`] works as for the API's 400s).
+    /// Nothing was sent.
+    Validation(Box<ValidationError>),
     /// The token source could not provide a usable token. Nothing was sent.
     Auth(AuthError),
     /// The request could not be completed: connect failure, timeout, deadline, broken
@@ -107,7 +111,10 @@ impl Error {
     /// `field` of the error body, split into model and field name. Falls back to the reason
     /// phrase (`Model.field: detail`) when the body has none.
     pub fn field(&self) -> Option<&FieldRef> {
-        self.api_error().and_then(|e| e.details.field.as_ref())
+        match self {
+            Error::Validation(e) => Some(e.field()),
+            _ => self.api_error().and_then(|e| e.details.field.as_ref()),
+        }
     }
 
     /// `detail` of the error body (why the request was rejected).
@@ -294,6 +301,7 @@ impl fmt::Display for Error {
             Error::InvalidRequest(message) => {
                 render(f, &format!("invalid request: {message}"), &[])
             }
+            Error::Validation(e) => render(f, &e.to_string(), &[]),
             Error::Auth(e) => fmt::Display::fmt(e, f),
             Error::Transport(e) => fmt::Display::fmt(e, f),
             Error::Decode(e) => fmt::Display::fmt(e, f),
@@ -928,7 +936,10 @@ impl From<progenitor_client::Error<types::ErrorBody>> for Error {
                     }
                 }
             }
-            P::InvalidRequest(message) => Error::InvalidRequest(message),
+            P::InvalidRequest(message) => match ValidationError::parse(&message) {
+                Some(validation) => Error::Validation(Box::new(validation)),
+                None => Error::InvalidRequest(message),
+            },
             P::Custom(message) => match LocalFailure::decode(&message) {
                 Some(failure) => failure.into_error(),
                 None => Error::InvalidRequest(message),

@@ -12,8 +12,34 @@
 pub use progenitor_client::{ByteStream, ClientInfo, Error, ResponseValue};
 #[allow(unused_imports)]
 use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderExt};
-/// Types used as operation parameters and responses.
 #[allow(clippy::all)]
+/// Request and response models of the CRO Developer API, generated from
+/// `spec/openapi.yaml`.
+///
+/// **Where to start**: from the operation. Each `Client` method's builder takes a body
+/// (`.body(Model::builder().field(..))`: setters take plain values and check the spec's
+/// limits before sending) and `send()` returns the response model. Fields renamed
+/// between API versions have one accessor (`customer.id()`). By area:
+///
+/// - **Assets**: [`AssetListModel`], [`JobAssetModel`]
+/// - **Customer Addresses**: [`CreateCustomerAddressModel`], [`CustomerAddressListModel`], [`CustomerAddressModel`], [`UpdateCustomerAddressModel`]
+/// - **Customer Contacts**: [`CreateCustomerContactModel`], [`CustomerContactListModel`], [`CustomerContactModel`], [`UpdateCustomerContactModel`]
+/// - **Customer Locations**: [`CreateDispatchCustomerLocationModel`], [`DispatchCustomerLocationListModel`], [`DispatchCustomerLocationModel`], [`UpdateDispatchCustomerLocationModel`]
+/// - **Customers**: [`CreateCustomerModel`], [`CustomerListModel`], [`CustomerModel`], [`DispatchCustomerLocationListModel`], [`DispatchCustomerLocationModel`], [`UpdateCustomerModel`]
+/// - **Driver Chat**: [`CreateDriverChatMessageModel`], [`DriverChatMessageListModel`], [`DriverChatMessageModel`], [`DriverChatRecipientModelArray`], [`UpdateDriverChatMessageModel`]
+/// - **Drivers**: [`DriverListModel`], [`DriverModel`]
+/// - **Dump Destinations**: [`DumpDestinationListModel`], [`DumpDestinationModel`]
+/// - **GPS**: [`GpsEventProfileModel`], [`GpsStopModel`]
+/// - **Haulers**: [`CreateHaulerConnectionRequestModel`], [`CreateHaulerRequestModel`], [`ThirdPartyHaulerConnectionListModel`], [`ThirdPartyHaulerConnectionModel`], [`ThirdPartyHaulerListModel`], [`ThirdPartyHaulerModel`]
+/// - **Jobs**: [`CreateJobRequestBodyModel`], [`DispatchJobRequestModel`], [`JobListModel`], [`JobModel`], [`UpdateJobProfileModel`]
+/// - **Locations**: [`LocationListModel`], [`LocationModel`]
+/// - **Materials**: [`MaterialModel`], [`MaterialModelArray`]
+/// - **Tenants**: [`TenantListModel`], [`TenantModel`]
+/// - **Trucks**: [`TruckListModel`], [`TruckModel`], [`UpdateTruckRequestModel`]
+/// - **Users**: [`CreateUserRequestModel`], [`UserListResultsModel`], [`UserModel`]
+/// - **Webhooks**: [`CreateWebhookModel`], [`UpdateWebhookModel`], [`WebhookListModel`], [`WebhookModel`], [`WebhookPingResultModel`]
+///
+/// Enums shared by several areas: [`ApiVersion`], [`HookEvent`], [`Role`].
 pub mod types {
     ///Settings for adding a dropped asset to a route. The docs name this model but document no fields, so it is left open.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
@@ -59,27 +85,33 @@ pub mod types {
     )]
     pub enum ApiVersion {
         #[serde(rename = "2019/02/08")]
-        X20190208,
+        ///`2019/02/08`
+        V2019_02_08,
         #[serde(rename = "2021/04/07")]
-        X20210407,
+        ///`2021/04/07`
+        V2021_04_07,
         #[serde(rename = "2021/05/07")]
-        X20210507,
+        ///`2021/05/07`
+        V2021_05_07,
         #[serde(rename = "2021/08/02")]
-        X20210802,
+        ///`2021/08/02`
+        V2021_08_02,
         #[serde(rename = "2021/11/04")]
-        X20211104,
+        ///`2021/11/04`
+        V2021_11_04,
         #[serde(rename = "2023/04/19")]
-        X20230419,
+        ///`2023/04/19`
+        V2023_04_19,
     }
     impl ::std::fmt::Display for ApiVersion {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
-                Self::X20190208 => f.write_str("2019/02/08"),
-                Self::X20210407 => f.write_str("2021/04/07"),
-                Self::X20210507 => f.write_str("2021/05/07"),
-                Self::X20210802 => f.write_str("2021/08/02"),
-                Self::X20211104 => f.write_str("2021/11/04"),
-                Self::X20230419 => f.write_str("2023/04/19"),
+                Self::V2019_02_08 => f.write_str("2019/02/08"),
+                Self::V2021_04_07 => f.write_str("2021/04/07"),
+                Self::V2021_05_07 => f.write_str("2021/05/07"),
+                Self::V2021_08_02 => f.write_str("2021/08/02"),
+                Self::V2021_11_04 => f.write_str("2021/11/04"),
+                Self::V2023_04_19 => f.write_str("2023/04/19"),
             }
         }
     }
@@ -89,12 +121,12 @@ pub mod types {
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
-                "2019/02/08" => Ok(Self::X20190208),
-                "2021/04/07" => Ok(Self::X20210407),
-                "2021/05/07" => Ok(Self::X20210507),
-                "2021/08/02" => Ok(Self::X20210802),
-                "2021/11/04" => Ok(Self::X20211104),
-                "2023/04/19" => Ok(Self::X20230419),
+                "2019/02/08" => Ok(Self::V2019_02_08),
+                "2021/04/07" => Ok(Self::V2021_04_07),
+                "2021/05/07" => Ok(Self::V2021_05_07),
+                "2021/08/02" => Ok(Self::V2021_08_02),
+                "2021/11/04" => Ok(Self::V2021_11_04),
+                "2023/04/19" => Ok(Self::V2023_04_19),
                 _ => Err("invalid value".into()),
             }
         }
@@ -6408,12 +6440,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "AssetListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "AssetListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "AssetListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "AssetListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -6425,9 +6467,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -6437,21 +6481,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::JobAssetModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::JobAssetModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "AssetListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -6461,9 +6507,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -6473,9 +6521,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -6535,19 +6585,33 @@ endpoint role lists use.
         impl ::std::default::Default for AssetLocationModel {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    description: Err("no value supplied for description".to_string()),
+                    address: Err(
+                        "AssetLocationModel.address: required, no value given"
+                            .to_string(),
+                    ),
+                    customer_id: Err(
+                        "AssetLocationModel.customer_id: required, no value given"
+                            .to_string(),
+                    ),
+                    description: Err(
+                        "AssetLocationModel.description: required, no value given"
+                            .to_string(),
+                    ),
                     holding_yard_id: Err(
-                        "no value supplied for holding_yard_id".to_string(),
+                        "AssetLocationModel.holding_yard_id: required, no value given"
+                            .to_string(),
                     ),
                     in_main_inventory: Err(
-                        "no value supplied for in_main_inventory".to_string(),
+                        "AssetLocationModel.in_main_inventory: required, no value given"
+                            .to_string(),
                     ),
                     last_moved_on: Err(
-                        "no value supplied for last_moved_on".to_string(),
+                        "AssetLocationModel.last_moved_on: required, no value given"
+                            .to_string(),
                     ),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err(
+                        "AssetLocationModel.name: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -6559,9 +6623,11 @@ endpoint role lists use.
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "address",
+                        e,
+                    ));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -6571,21 +6637,23 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AssetLocationModelDescription>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::AssetLocationModelDescription>,
             {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                self.description = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "description",
+                        e,
+                    ));
                 self
             }
             pub fn holding_yard_id<T>(mut self, value: T) -> Self
@@ -6595,11 +6663,11 @@ endpoint role lists use.
             {
                 self.holding_yard_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for holding_yard_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "holding_yard_id",
+                        e,
+                    ));
                 self
             }
             pub fn in_main_inventory<T>(mut self, value: T) -> Self
@@ -6609,11 +6677,11 @@ endpoint role lists use.
             {
                 self.in_main_inventory = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for in_main_inventory: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "in_main_inventory",
+                        e,
+                    ));
                 self
             }
             pub fn last_moved_on<T>(mut self, value: T) -> Self
@@ -6623,21 +6691,23 @@ endpoint role lists use.
             {
                 self.last_moved_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_moved_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "last_moved_on",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::AssetLocationModelName>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::AssetLocationModelName>,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "AssetLocationModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
         }
@@ -6714,31 +6784,57 @@ endpoint role lists use.
         impl ::std::default::Default for AssetModel {
             fn default() -> Self {
                 Self {
-                    asset_type: Err("no value supplied for asset_type".to_string()),
+                    asset_type: Err(
+                        "AssetModel.asset_type: required, no value given".to_string(),
+                    ),
                     asset_type_id: Err(
-                        "no value supplied for asset_type_id".to_string(),
+                        "AssetModel.asset_type_id: required, no value given".to_string(),
                     ),
-                    cluster: Err("no value supplied for cluster".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    description: Err("no value supplied for description".to_string()),
+                    cluster: Err(
+                        "AssetModel.cluster: required, no value given".to_string(),
+                    ),
+                    customer_id: Err(
+                        "AssetModel.customer_id: required, no value given".to_string(),
+                    ),
+                    description: Err(
+                        "AssetModel.description: required, no value given".to_string(),
+                    ),
                     dispatched_on: Err(
-                        "no value supplied for dispatched_on".to_string(),
+                        "AssetModel.dispatched_on: required, no value given".to_string(),
                     ),
-                    id: Err("no value supplied for id".to_string()),
-                    is_returned: Err("no value supplied for is_returned".to_string()),
+                    id: Err("AssetModel.id: required, no value given".to_string()),
+                    is_returned: Err(
+                        "AssetModel.is_returned: required, no value given".to_string(),
+                    ),
                     last_activity_on: Err(
-                        "no value supplied for last_activity_on".to_string(),
+                        "AssetModel.last_activity_on: required, no value given"
+                            .to_string(),
                     ),
                     last_rental_invoice_on: Err(
-                        "no value supplied for last_rental_invoice_on".to_string(),
+                        "AssetModel.last_rental_invoice_on: required, no value given"
+                            .to_string(),
                     ),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    location: Err("no value supplied for location".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    number: Err("no value supplied for number".to_string()),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    returned_on: Err("no value supplied for returned_on".to_string()),
+                    latitude: Err(
+                        "AssetModel.latitude: required, no value given".to_string(),
+                    ),
+                    location: Err(
+                        "AssetModel.location: required, no value given".to_string(),
+                    ),
+                    location_id: Err(
+                        "AssetModel.location_id: required, no value given".to_string(),
+                    ),
+                    longitude: Err(
+                        "AssetModel.longitude: required, no value given".to_string(),
+                    ),
+                    number: Err(
+                        "AssetModel.number: required, no value given".to_string(),
+                    ),
+                    quantity: Err(
+                        "AssetModel.quantity: required, no value given".to_string(),
+                    ),
+                    returned_on: Err(
+                        "AssetModel.returned_on: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -6750,9 +6846,11 @@ endpoint role lists use.
             {
                 self.asset_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "asset_type",
+                        e,
+                    ));
                 self
             }
             pub fn asset_type_id<T>(mut self, value: T) -> Self
@@ -6762,9 +6860,11 @@ endpoint role lists use.
             {
                 self.asset_type_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "asset_type_id",
+                        e,
+                    ));
                 self
             }
             pub fn cluster<T>(mut self, value: T) -> Self
@@ -6774,9 +6874,7 @@ endpoint role lists use.
             {
                 self.cluster = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cluster: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("AssetModel", "cluster", e));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -6786,9 +6884,11 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -6798,9 +6898,11 @@ endpoint role lists use.
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "description",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_on<T>(mut self, value: T) -> Self
@@ -6810,9 +6912,11 @@ endpoint role lists use.
             {
                 self.dispatched_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "dispatched_on",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -6822,7 +6926,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("AssetModel", "id", e));
                 self
             }
             pub fn is_returned<T>(mut self, value: T) -> Self
@@ -6832,9 +6936,11 @@ endpoint role lists use.
             {
                 self.is_returned = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_returned: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "is_returned",
+                        e,
+                    ));
                 self
             }
             pub fn last_activity_on<T>(mut self, value: T) -> Self
@@ -6844,11 +6950,11 @@ endpoint role lists use.
             {
                 self.last_activity_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_activity_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "last_activity_on",
+                        e,
+                    ));
                 self
             }
             pub fn last_rental_invoice_on<T>(mut self, value: T) -> Self
@@ -6858,11 +6964,11 @@ endpoint role lists use.
             {
                 self.last_rental_invoice_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_rental_invoice_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "last_rental_invoice_on",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -6872,9 +6978,7 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("AssetModel", "latitude", e));
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
@@ -6884,9 +6988,7 @@ endpoint role lists use.
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("AssetModel", "location", e));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -6896,9 +6998,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -6908,21 +7012,19 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                self.number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("AssetModel", "number", e));
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -6932,9 +7034,7 @@ endpoint role lists use.
             {
                 self.quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("AssetModel", "quantity", e));
                 self
             }
             pub fn returned_on<T>(mut self, value: T) -> Self
@@ -6944,9 +7044,11 @@ endpoint role lists use.
             {
                 self.returned_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for returned_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetModel",
+                        "returned_on",
+                        e,
+                    ));
                 self
             }
         }
@@ -7013,16 +7115,30 @@ endpoint role lists use.
         impl ::std::default::Default for AssetTypeModel {
             fn default() -> Self {
                 Self {
-                    deleted: Err("no value supplied for deleted".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    is_default: Err("no value supplied for is_default".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    require_numbers: Err(
-                        "no value supplied for require_numbers".to_string(),
+                    deleted: Err(
+                        "AssetTypeModel.deleted: required, no value given".to_string(),
                     ),
-                    weight: Err("no value supplied for weight".to_string()),
+                    id: Err("AssetTypeModel.id: required, no value given".to_string()),
+                    is_default: Err(
+                        "AssetTypeModel.is_default: required, no value given".to_string(),
+                    ),
+                    location_id: Err(
+                        "AssetTypeModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
+                    name: Err(
+                        "AssetTypeModel.name: required, no value given".to_string(),
+                    ),
+                    quantity: Err(
+                        "AssetTypeModel.quantity: required, no value given".to_string(),
+                    ),
+                    require_numbers: Err(
+                        "AssetTypeModel.require_numbers: required, no value given"
+                            .to_string(),
+                    ),
+                    weight: Err(
+                        "AssetTypeModel.weight: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -7034,9 +7150,11 @@ endpoint role lists use.
             {
                 self.deleted = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deleted: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetTypeModel",
+                        "deleted",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -7046,7 +7164,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("AssetTypeModel", "id", e));
                 self
             }
             pub fn is_default<T>(mut self, value: T) -> Self
@@ -7056,9 +7174,11 @@ endpoint role lists use.
             {
                 self.is_default = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_default: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetTypeModel",
+                        "is_default",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -7068,9 +7188,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetTypeModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -7080,9 +7202,7 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("AssetTypeModel", "name", e));
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -7092,9 +7212,11 @@ endpoint role lists use.
             {
                 self.quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetTypeModel",
+                        "quantity",
+                        e,
+                    ));
                 self
             }
             pub fn require_numbers<T>(mut self, value: T) -> Self
@@ -7104,11 +7226,11 @@ endpoint role lists use.
             {
                 self.require_numbers = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_numbers: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetTypeModel",
+                        "require_numbers",
+                        e,
+                    ));
                 self
             }
             pub fn weight<T>(mut self, value: T) -> Self
@@ -7118,9 +7240,11 @@ endpoint role lists use.
             {
                 self.weight = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weight: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "AssetTypeModel",
+                        "weight",
+                        e,
+                    ));
                 self
             }
         }
@@ -7197,34 +7321,61 @@ endpoint role lists use.
         impl ::std::default::Default for CreateCustomerAddressModel {
             fn default() -> Self {
                 Self {
-                    country: Err("no value supplied for country".to_string()),
-                    is_billing: Err("no value supplied for is_billing".to_string()),
-                    is_shipping: Err("no value supplied for is_shipping".to_string()),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    line_1: Err("no value supplied for line_1".to_string()),
+                    country: Err(
+                        "CreateCustomerAddressModel.country: required, no value given"
+                            .to_string(),
+                    ),
+                    is_billing: Err(
+                        "CreateCustomerAddressModel.is_billing: required, no value given"
+                            .to_string(),
+                    ),
+                    is_shipping: Err(
+                        "CreateCustomerAddressModel.is_shipping: required, no value given"
+                            .to_string(),
+                    ),
+                    latitude: Err(
+                        "CreateCustomerAddressModel.latitude: required, no value given"
+                            .to_string(),
+                    ),
+                    line_1: Err(
+                        "CreateCustomerAddressModel.line_1: required, no value given"
+                            .to_string(),
+                    ),
                     line_2: Ok(Default::default()),
                     line_3: Ok(Default::default()),
                     line_4: Ok(Default::default()),
-                    locality: Err("no value supplied for locality".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    postcode: Err("no value supplied for postcode".to_string()),
-                    region: Err("no value supplied for region".to_string()),
+                    locality: Err(
+                        "CreateCustomerAddressModel.locality: required, no value given"
+                            .to_string(),
+                    ),
+                    longitude: Err(
+                        "CreateCustomerAddressModel.longitude: required, no value given"
+                            .to_string(),
+                    ),
+                    postcode: Err(
+                        "CreateCustomerAddressModel.postcode: required, no value given"
+                            .to_string(),
+                    ),
+                    region: Err(
+                        "CreateCustomerAddressModel.region: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl CreateCustomerAddressModel {
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelCountry>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "country",
+                        e,
+                    ));
                 self
             }
             pub fn is_billing<T>(mut self, value: T) -> Self
@@ -7234,9 +7385,11 @@ endpoint role lists use.
             {
                 self.is_billing = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_billing: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "is_billing",
+                        e,
+                    ));
                 self
             }
             pub fn is_shipping<T>(mut self, value: T) -> Self
@@ -7246,9 +7399,11 @@ endpoint role lists use.
             {
                 self.is_shipping = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_shipping: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "is_shipping",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -7258,79 +7413,81 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn line_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelLine1>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_1: {e}")
-                    });
+                self.line_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "line_1",
+                        e,
+                    ));
                 self
             }
             pub fn line_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelLine2>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_2: {e}")
-                    });
+                self.line_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "line_2",
+                        e,
+                    ));
                 self
             }
             pub fn line_3<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelLine3>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_3 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_3: {e}")
-                    });
+                self.line_3 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "line_3",
+                        e,
+                    ));
                 self
             }
             pub fn line_4<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelLine4>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_4 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_4: {e}")
-                    });
+                self.line_4 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "line_4",
+                        e,
+                    ));
                 self
             }
             pub fn locality<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelLocality>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.locality = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locality: {e}")
-                    });
+                self.locality = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "locality",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -7340,37 +7497,39 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn postcode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelPostcode>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.postcode = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postcode: {e}")
-                    });
+                self.postcode = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "postcode",
+                        e,
+                    ));
                 self
             }
             pub fn region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerAddressModelRegion>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.region = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for region: {e}")
-                    });
+                self.region = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerAddressModel",
+                        "region",
+                        e,
+                    ));
                 self
             }
         }
@@ -7472,44 +7631,44 @@ endpoint role lists use.
         impl CreateCustomerContactModel {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerContactModelEmail>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "email",
+                        e,
+                    ));
                 self
             }
             pub fn fax<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerContactModelFax>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.fax = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fax: {e}")
-                    });
+                self.fax = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "fax",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerContactModelName>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_acknowledged_request<T>(mut self, value: T) -> Self
@@ -7519,11 +7678,11 @@ endpoint role lists use.
             {
                 self.notify_on_acknowledged_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_acknowledged_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "notify_on_acknowledged_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_completed_request<T>(mut self, value: T) -> Self
@@ -7533,11 +7692,11 @@ endpoint role lists use.
             {
                 self.notify_on_completed_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_completed_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "notify_on_completed_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_dispatched_request<T>(mut self, value: T) -> Self
@@ -7547,11 +7706,11 @@ endpoint role lists use.
             {
                 self.notify_on_dispatched_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_dispatched_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "notify_on_dispatched_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_failed_request<T>(mut self, value: T) -> Self
@@ -7561,11 +7720,11 @@ endpoint role lists use.
             {
                 self.notify_on_failed_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_failed_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "notify_on_failed_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_new_request<T>(mut self, value: T) -> Self
@@ -7575,25 +7734,25 @@ endpoint role lists use.
             {
                 self.notify_on_new_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_new_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "notify_on_new_request",
+                        e,
+                    ));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerContactModelNumber>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                self.number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerContactModel",
+                        "number",
+                        e,
+                    ));
                 self
             }
         }
@@ -7695,10 +7854,12 @@ endpoint role lists use.
                 Self {
                     account_number_1: Ok(Default::default()),
                     account_number_2: Ok(Default::default()),
-                    addresses: Err("no value supplied for addresses".to_string()),
-                    contacts: Err("no value supplied for contacts".to_string()),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
                     is_commercial: Ok(Default::default()),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err(
+                        "CreateCustomerModel.name: required, no value given".to_string(),
+                    ),
                     note: Ok(Default::default()),
                     parent_id: Ok(Default::default()),
                     reference_number: Ok(Default::default()),
@@ -7712,62 +7873,58 @@ endpoint role lists use.
         impl CreateCustomerModel {
             pub fn account_number_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerModelAccountNumber1>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.account_number_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_1: {e}"
-                        )
-                    });
+                self.account_number_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "account_number_1",
+                        e,
+                    ));
                 self
             }
             pub fn account_number_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerModelAccountNumber2>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.account_number_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_2: {e}"
-                        )
-                    });
+                self.account_number_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "account_number_2",
+                        e,
+                    ));
                 self
             }
             pub fn addresses<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::CreateCustomerAddressModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.addresses = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addresses: {e}")
-                    });
+                self.addresses = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "addresses",
+                        e,
+                    ));
                 self
             }
             pub fn contacts<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::CreateCustomerContactModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.contacts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contacts: {e}")
-                    });
+                self.contacts = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "contacts",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -7777,35 +7934,37 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateCustomerModelName>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::CreateCustomerModelName>,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerModelNote>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn parent_id<T>(mut self, value: T) -> Self
@@ -7815,25 +7974,25 @@ endpoint role lists use.
             {
                 self.parent_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parent_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "parent_id",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerModelReferenceNumber>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -7843,37 +8002,39 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerModelSalesRep>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateCustomerModelSalesRepId>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.sales_rep_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep_id: {e}")
-                    });
+                self.sales_rep_id = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "sales_rep_id",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -7883,9 +8044,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateCustomerModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -7998,38 +8161,34 @@ endpoint role lists use.
         impl CreateDispatchCustomerLocationModel {
             pub fn account_number_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::CreateDispatchCustomerLocationModelAccountNumber1,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.account_number_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_1: {e}"
-                        )
-                    });
+                self.account_number_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "account_number_1",
+                        e,
+                    ));
                 self
             }
             pub fn account_number_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::CreateDispatchCustomerLocationModelAccountNumber2,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.account_number_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_2: {e}"
-                        )
-                    });
+                self.account_number_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "account_number_2",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -8039,41 +8198,41 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateDispatchCustomerLocationModelNote>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::CreateDispatchCustomerLocationModelReferenceNumber,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -8083,41 +8242,43 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::CreateDispatchCustomerLocationModelSalesRep,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::CreateDispatchCustomerLocationModelSalesRepId,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.sales_rep_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep_id: {e}")
-                    });
+                self.sales_rep_id = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "sales_rep_id",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -8127,9 +8288,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDispatchCustomerLocationModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -8197,21 +8360,23 @@ endpoint role lists use.
             {
                 self.receiver = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDriverChatMessageModel",
+                        "receiver",
+                        e,
+                    ));
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.text = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                self.text = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateDriverChatMessageModel",
+                        "text",
+                        e,
+                    ));
                 self
             }
         }
@@ -8246,23 +8411,26 @@ endpoint role lists use.
         impl ::std::default::Default for CreateHaulerConnectionRequestModel {
             fn default() -> Self {
                 Self {
-                    tenant_code: Err("no value supplied for tenant_code".to_string()),
+                    tenant_code: Err(
+                        "CreateHaulerConnectionRequestModel.tenant_code: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl CreateHaulerConnectionRequestModel {
             pub fn tenant_code<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     super::CreateHaulerConnectionRequestModelTenantCode,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.tenant_code = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tenant_code: {e}")
-                    });
+                self.tenant_code = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateHaulerConnectionRequestModel",
+                        "tenant_code",
+                        e,
+                    ));
                 self
             }
         }
@@ -8307,48 +8475,60 @@ endpoint role lists use.
         impl ::std::default::Default for CreateHaulerRequestModel {
             fn default() -> Self {
                 Self {
-                    company_name: Err("no value supplied for company_name".to_string()),
-                    password: Err("no value supplied for password".to_string()),
-                    recaptcha: Err("no value supplied for recaptcha".to_string()),
-                    username: Err("no value supplied for username".to_string()),
+                    company_name: Err(
+                        "CreateHaulerRequestModel.company_name: required, no value given"
+                            .to_string(),
+                    ),
+                    password: Err(
+                        "CreateHaulerRequestModel.password: required, no value given"
+                            .to_string(),
+                    ),
+                    recaptcha: Err(
+                        "CreateHaulerRequestModel.recaptcha: required, no value given"
+                            .to_string(),
+                    ),
+                    username: Err(
+                        "CreateHaulerRequestModel.username: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl CreateHaulerRequestModel {
             pub fn company_name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateHaulerRequestModelCompanyName>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::CreateHaulerRequestModelCompanyName>,
             {
-                self.company_name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for company_name: {e}")
-                    });
+                self.company_name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateHaulerRequestModel",
+                        "company_name",
+                        e,
+                    ));
                 self
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateHaulerRequestModelPassword>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::CreateHaulerRequestModelPassword>,
             {
-                self.password = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for password: {e}")
-                    });
+                self.password = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateHaulerRequestModel",
+                        "password",
+                        e,
+                    ));
                 self
             }
             pub fn recaptcha<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateHaulerRequestModelRecaptcha>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::CreateHaulerRequestModelRecaptcha>,
             {
-                self.recaptcha = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for recaptcha: {e}")
-                    });
+                self.recaptcha = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateHaulerRequestModel",
+                        "recaptcha",
+                        e,
+                    ));
                 self
             }
             pub fn username<T>(mut self, value: T) -> Self
@@ -8358,9 +8538,11 @@ endpoint role lists use.
             {
                 self.username = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateHaulerRequestModel",
+                        "username",
+                        e,
+                    ));
                 self
             }
         }
@@ -8586,7 +8768,10 @@ endpoint role lists use.
                 Self {
                     add_to_routes: Ok(Default::default()),
                     add_to_routes_settings: Ok(Default::default()),
-                    address_id: Err("no value supplied for address_id".to_string()),
+                    address_id: Err(
+                        "CreateJobRequestBodyModel.address_id: required, no value given"
+                            .to_string(),
+                    ),
                     arrived_at_destination_on: Ok(Default::default()),
                     arrived_on: Ok(Default::default()),
                     asset_dropped_id: Ok(Default::default()),
@@ -8638,14 +8823,14 @@ endpoint role lists use.
         impl CreateJobRequestBodyModel {
             pub fn add_to_routes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.add_to_routes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for add_to_routes: {e}")
-                    });
+                self.add_to_routes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "add_to_routes",
+                        e,
+                    ));
                 self
             }
             pub fn add_to_routes_settings<T>(mut self, value: T) -> Self
@@ -8657,11 +8842,11 @@ endpoint role lists use.
             {
                 self.add_to_routes_settings = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for add_to_routes_settings: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "add_to_routes_settings",
+                        e,
+                    ));
                 self
             }
             pub fn address_id<T>(mut self, value: T) -> Self
@@ -8671,9 +8856,11 @@ endpoint role lists use.
             {
                 self.address_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "address_id",
+                        e,
+                    ));
                 self
             }
             pub fn arrived_at_destination_on<T>(mut self, value: T) -> Self
@@ -8683,11 +8870,11 @@ endpoint role lists use.
             {
                 self.arrived_at_destination_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for arrived_at_destination_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "arrived_at_destination_on",
+                        e,
+                    ));
                 self
             }
             pub fn arrived_on<T>(mut self, value: T) -> Self
@@ -8697,9 +8884,11 @@ endpoint role lists use.
             {
                 self.arrived_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for arrived_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "arrived_on",
+                        e,
+                    ));
                 self
             }
             pub fn asset_dropped_id<T>(mut self, value: T) -> Self
@@ -8709,11 +8898,11 @@ endpoint role lists use.
             {
                 self.asset_dropped_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_dropped_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "asset_dropped_id",
+                        e,
+                    ));
                 self
             }
             pub fn asset_id<T>(mut self, value: T) -> Self
@@ -8723,9 +8912,11 @@ endpoint role lists use.
             {
                 self.asset_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "asset_id",
+                        e,
+                    ));
                 self
             }
             pub fn asset_quantity<T>(mut self, value: T) -> Self
@@ -8735,11 +8926,11 @@ endpoint role lists use.
             {
                 self.asset_quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_quantity: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "asset_quantity",
+                        e,
+                    ));
                 self
             }
             pub fn asset_type_id<T>(mut self, value: T) -> Self
@@ -8749,9 +8940,11 @@ endpoint role lists use.
             {
                 self.asset_type_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "asset_type_id",
+                        e,
+                    ));
                 self
             }
             pub fn completed_by<T>(mut self, value: T) -> Self
@@ -8761,9 +8954,11 @@ endpoint role lists use.
             {
                 self.completed_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "completed_by",
+                        e,
+                    ));
                 self
             }
             pub fn completed_on<T>(mut self, value: T) -> Self
@@ -8773,9 +8968,11 @@ endpoint role lists use.
             {
                 self.completed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "completed_on",
+                        e,
+                    ));
                 self
             }
             pub fn confirmed_on<T>(mut self, value: T) -> Self
@@ -8785,9 +8982,11 @@ endpoint role lists use.
             {
                 self.confirmed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for confirmed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "confirmed_on",
+                        e,
+                    ));
                 self
             }
             pub fn created_by<T>(mut self, value: T) -> Self
@@ -8797,9 +8996,11 @@ endpoint role lists use.
             {
                 self.created_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "created_by",
+                        e,
+                    ));
                 self
             }
             pub fn created_by_driver<T>(mut self, value: T) -> Self
@@ -8809,11 +9010,11 @@ endpoint role lists use.
             {
                 self.created_by_driver = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for created_by_driver: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "created_by_driver",
+                        e,
+                    ));
                 self
             }
             pub fn created_by_id<T>(mut self, value: T) -> Self
@@ -8823,9 +9024,11 @@ endpoint role lists use.
             {
                 self.created_by_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "created_by_id",
+                        e,
+                    ));
                 self
             }
             pub fn created_with_portal<T>(mut self, value: T) -> Self
@@ -8835,11 +9038,11 @@ endpoint role lists use.
             {
                 self.created_with_portal = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for created_with_portal: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "created_with_portal",
+                        e,
+                    ));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -8849,23 +9052,23 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn customer_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.customer_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_notes: {e}"
-                        )
-                    });
+                self.customer_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "customer_notes",
+                        e,
+                    ));
                 self
             }
             pub fn departed_on<T>(mut self, value: T) -> Self
@@ -8875,23 +9078,23 @@ endpoint role lists use.
             {
                 self.departed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for departed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "departed_on",
+                        e,
+                    ));
                 self
             }
             pub fn desired_asset_desc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.desired_asset_desc = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_asset_desc: {e}"
-                        )
-                    });
+                self.desired_asset_desc = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "desired_asset_desc",
+                        e,
+                    ));
                 self
             }
             pub fn desired_end_time<T>(mut self, value: T) -> Self
@@ -8901,11 +9104,11 @@ endpoint role lists use.
             {
                 self.desired_end_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_end_time: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "desired_end_time",
+                        e,
+                    ));
                 self
             }
             pub fn desired_start_time<T>(mut self, value: T) -> Self
@@ -8915,25 +9118,23 @@ endpoint role lists use.
             {
                 self.desired_start_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_start_time: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "desired_start_time",
+                        e,
+                    ));
                 self
             }
             pub fn dispatch_priority<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatch_priority = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatch_priority: {e}"
-                        )
-                    });
+                self.dispatch_priority = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dispatch_priority",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_by_route<T>(mut self, value: T) -> Self
@@ -8943,11 +9144,11 @@ endpoint role lists use.
             {
                 self.dispatched_by_route = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatched_by_route: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dispatched_by_route",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_on<T>(mut self, value: T) -> Self
@@ -8957,23 +9158,23 @@ endpoint role lists use.
             {
                 self.dispatched_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dispatched_on",
+                        e,
+                    ));
                 self
             }
             pub fn dispatcher_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatcher_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatcher_notes: {e}"
-                        )
-                    });
+                self.dispatcher_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dispatcher_notes",
+                        e,
+                    ));
                 self
             }
             pub fn do_confirm<T>(mut self, value: T) -> Self
@@ -8983,35 +9184,35 @@ endpoint role lists use.
             {
                 self.do_confirm = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for do_confirm: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "do_confirm",
+                        e,
+                    ));
                 self
             }
             pub fn driver_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.driver_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_notes: {e}")
-                    });
+                self.driver_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "driver_notes",
+                        e,
+                    ));
                 self
             }
             pub fn dropped_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dropped_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dropped_number: {e}"
-                        )
-                    });
+                self.dropped_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dropped_number",
+                        e,
+                    ));
                 self
             }
             pub fn dump_location_id<T>(mut self, value: T) -> Self
@@ -9021,11 +9222,11 @@ endpoint role lists use.
             {
                 self.dump_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dump_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dump_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn dumped_on<T>(mut self, value: T) -> Self
@@ -9035,9 +9236,11 @@ endpoint role lists use.
             {
                 self.dumped_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dumped_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "dumped_on",
+                        e,
+                    ));
                 self
             }
             pub fn ends_at_customer<T>(mut self, value: T) -> Self
@@ -9047,23 +9250,23 @@ endpoint role lists use.
             {
                 self.ends_at_customer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for ends_at_customer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "ends_at_customer",
+                        e,
+                    ));
                 self
             }
             pub fn fail_reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.fail_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fail_reason: {e}")
-                    });
+                self.fail_reason = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "fail_reason",
+                        e,
+                    ));
                 self
             }
             pub fn final_location_id<T>(mut self, value: T) -> Self
@@ -9073,35 +9276,35 @@ endpoint role lists use.
             {
                 self.final_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for final_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "final_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn flags<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.flags = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for flags: {e}")
-                    });
+                self.flags = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "flags",
+                        e,
+                    ));
                 self
             }
             pub fn invoice_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.invoice_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice_notes: {e}")
-                    });
+                self.invoice_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "invoice_notes",
+                        e,
+                    ));
                 self
             }
             pub fn is_acknowledged<T>(mut self, value: T) -> Self
@@ -9111,11 +9314,11 @@ endpoint role lists use.
             {
                 self.is_acknowledged = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_acknowledged: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_acknowledged",
+                        e,
+                    ));
                 self
             }
             pub fn is_completed<T>(mut self, value: T) -> Self
@@ -9125,9 +9328,11 @@ endpoint role lists use.
             {
                 self.is_completed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_completed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_completed",
+                        e,
+                    ));
                 self
             }
             pub fn is_declined<T>(mut self, value: T) -> Self
@@ -9137,9 +9342,11 @@ endpoint role lists use.
             {
                 self.is_declined = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_declined: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_declined",
+                        e,
+                    ));
                 self
             }
             pub fn is_deleted<T>(mut self, value: T) -> Self
@@ -9149,9 +9356,11 @@ endpoint role lists use.
             {
                 self.is_deleted = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_deleted: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_deleted",
+                        e,
+                    ));
                 self
             }
             pub fn is_failed<T>(mut self, value: T) -> Self
@@ -9161,9 +9370,11 @@ endpoint role lists use.
             {
                 self.is_failed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_failed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_failed",
+                        e,
+                    ));
                 self
             }
             pub fn is_paid<T>(mut self, value: T) -> Self
@@ -9173,9 +9384,11 @@ endpoint role lists use.
             {
                 self.is_paid = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_paid: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_paid",
+                        e,
+                    ));
                 self
             }
             pub fn is_separate_from_route_list<T>(mut self, value: T) -> Self
@@ -9185,11 +9398,11 @@ endpoint role lists use.
             {
                 self.is_separate_from_route_list = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_separate_from_route_list: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "is_separate_from_route_list",
+                        e,
+                    ));
                 self
             }
             pub fn job_group_id<T>(mut self, value: T) -> Self
@@ -9199,9 +9412,11 @@ endpoint role lists use.
             {
                 self.job_group_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_group_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "job_group_id",
+                        e,
+                    ));
                 self
             }
             pub fn last_updated_on<T>(mut self, value: T) -> Self
@@ -9211,11 +9426,11 @@ endpoint role lists use.
             {
                 self.last_updated_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_updated_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "last_updated_on",
+                        e,
+                    ));
                 self
             }
             pub fn merged_with_route_id<T>(mut self, value: T) -> Self
@@ -9225,11 +9440,11 @@ endpoint role lists use.
             {
                 self.merged_with_route_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for merged_with_route_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "merged_with_route_id",
+                        e,
+                    ));
                 self
             }
             pub fn original_schedule_date<T>(mut self, value: T) -> Self
@@ -9239,11 +9454,11 @@ endpoint role lists use.
             {
                 self.original_schedule_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_schedule_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "original_schedule_date",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_date<T>(mut self, value: T) -> Self
@@ -9253,9 +9468,11 @@ endpoint role lists use.
             {
                 self.pickup_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateJobRequestBodyModel",
+                        "pickup_date",
+                        e,
+                    ));
                 self
             }
         }
@@ -9395,37 +9612,49 @@ endpoint role lists use.
         impl ::std::default::Default for CreateUserRequestModel {
             fn default() -> Self {
                 Self {
-                    password: Err("no value supplied for password".to_string()),
-                    recaptcha: Err("no value supplied for recaptcha".to_string()),
+                    password: Err(
+                        "CreateUserRequestModel.password: required, no value given"
+                            .to_string(),
+                    ),
+                    recaptcha: Err(
+                        "CreateUserRequestModel.recaptcha: required, no value given"
+                            .to_string(),
+                    ),
                     third_party_hauler_id: Ok(Default::default()),
-                    user_type: Err("no value supplied for user_type".to_string()),
-                    username: Err("no value supplied for username".to_string()),
+                    user_type: Err(
+                        "CreateUserRequestModel.user_type: required, no value given"
+                            .to_string(),
+                    ),
+                    username: Err(
+                        "CreateUserRequestModel.username: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl CreateUserRequestModel {
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestModelPassword>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::CreateUserRequestModelPassword>,
             {
-                self.password = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for password: {e}")
-                    });
+                self.password = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateUserRequestModel",
+                        "password",
+                        e,
+                    ));
                 self
             }
             pub fn recaptcha<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::CreateUserRequestModelRecaptcha>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::CreateUserRequestModelRecaptcha>,
             {
-                self.recaptcha = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for recaptcha: {e}")
-                    });
+                self.recaptcha = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateUserRequestModel",
+                        "recaptcha",
+                        e,
+                    ));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -9435,11 +9664,11 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateUserRequestModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
             pub fn user_type<T>(mut self, value: T) -> Self
@@ -9449,9 +9678,11 @@ endpoint role lists use.
             {
                 self.user_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_type: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateUserRequestModel",
+                        "user_type",
+                        e,
+                    ));
                 self
             }
             pub fn username<T>(mut self, value: T) -> Self
@@ -9461,9 +9692,11 @@ endpoint role lists use.
             {
                 self.username = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateUserRequestModel",
+                        "username",
+                        e,
+                    ));
                 self
             }
         }
@@ -9509,9 +9742,11 @@ endpoint role lists use.
         impl ::std::default::Default for CreateWebhookModel {
             fn default() -> Self {
                 Self {
-                    events: Err("no value supplied for events".to_string()),
+                    events: Ok(Default::default()),
                     secret: Ok(Default::default()),
-                    url: Err("no value supplied for url".to_string()),
+                    url: Err(
+                        "CreateWebhookModel.url: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -9523,23 +9758,25 @@ endpoint role lists use.
             {
                 self.events = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for events: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateWebhookModel",
+                        "events",
+                        e,
+                    ));
                 self
             }
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::CreateWebhookModelSecret>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for secret: {e}")
-                    });
+                self.secret = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CreateWebhookModel",
+                        "secret",
+                        e,
+                    ));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -9549,9 +9786,11 @@ endpoint role lists use.
             {
                 self.url = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CreateWebhookModel",
+                        "url",
+                        e,
+                    ));
                 self
             }
         }
@@ -9591,12 +9830,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "CustomerAddressListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "CustomerAddressListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "CustomerAddressListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "CustomerAddressListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -9608,9 +9857,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -9620,21 +9871,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerAddressModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerAddressModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -9644,9 +9897,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -9656,9 +9911,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -9734,35 +9991,79 @@ endpoint role lists use.
         impl ::std::default::Default for CustomerAddressModel {
             fn default() -> Self {
                 Self {
-                    country: Err("no value supplied for country".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    is_active: Err("no value supplied for is_active".to_string()),
-                    is_billing: Err("no value supplied for is_billing".to_string()),
-                    is_physical: Err("no value supplied for is_physical".to_string()),
-                    is_shipping: Err("no value supplied for is_shipping".to_string()),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    line_1: Err("no value supplied for line_1".to_string()),
-                    line_2: Err("no value supplied for line_2".to_string()),
-                    line_3: Err("no value supplied for line_3".to_string()),
-                    line_4: Err("no value supplied for line_4".to_string()),
-                    locality: Err("no value supplied for locality".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    postcode: Err("no value supplied for postcode".to_string()),
-                    region: Err("no value supplied for region".to_string()),
+                    country: Err(
+                        "CustomerAddressModel.country: required, no value given"
+                            .to_string(),
+                    ),
+                    id: Err(
+                        "CustomerAddressModel.id: required, no value given".to_string(),
+                    ),
+                    is_active: Err(
+                        "CustomerAddressModel.is_active: required, no value given"
+                            .to_string(),
+                    ),
+                    is_billing: Err(
+                        "CustomerAddressModel.is_billing: required, no value given"
+                            .to_string(),
+                    ),
+                    is_physical: Err(
+                        "CustomerAddressModel.is_physical: required, no value given"
+                            .to_string(),
+                    ),
+                    is_shipping: Err(
+                        "CustomerAddressModel.is_shipping: required, no value given"
+                            .to_string(),
+                    ),
+                    latitude: Err(
+                        "CustomerAddressModel.latitude: required, no value given"
+                            .to_string(),
+                    ),
+                    line_1: Err(
+                        "CustomerAddressModel.line_1: required, no value given"
+                            .to_string(),
+                    ),
+                    line_2: Err(
+                        "CustomerAddressModel.line_2: required, no value given"
+                            .to_string(),
+                    ),
+                    line_3: Err(
+                        "CustomerAddressModel.line_3: required, no value given"
+                            .to_string(),
+                    ),
+                    line_4: Err(
+                        "CustomerAddressModel.line_4: required, no value given"
+                            .to_string(),
+                    ),
+                    locality: Err(
+                        "CustomerAddressModel.locality: required, no value given"
+                            .to_string(),
+                    ),
+                    longitude: Err(
+                        "CustomerAddressModel.longitude: required, no value given"
+                            .to_string(),
+                    ),
+                    postcode: Err(
+                        "CustomerAddressModel.postcode: required, no value given"
+                            .to_string(),
+                    ),
+                    region: Err(
+                        "CustomerAddressModel.region: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl CustomerAddressModel {
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "country",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -9772,7 +10073,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -9782,9 +10087,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn is_billing<T>(mut self, value: T) -> Self
@@ -9794,9 +10101,11 @@ endpoint role lists use.
             {
                 self.is_billing = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_billing: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "is_billing",
+                        e,
+                    ));
                 self
             }
             pub fn is_physical<T>(mut self, value: T) -> Self
@@ -9806,9 +10115,11 @@ endpoint role lists use.
             {
                 self.is_physical = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_physical: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "is_physical",
+                        e,
+                    ));
                 self
             }
             pub fn is_shipping<T>(mut self, value: T) -> Self
@@ -9818,9 +10129,11 @@ endpoint role lists use.
             {
                 self.is_shipping = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_shipping: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "is_shipping",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -9830,69 +10143,71 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn line_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_1: {e}")
-                    });
+                self.line_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "line_1",
+                        e,
+                    ));
                 self
             }
             pub fn line_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_2: {e}")
-                    });
+                self.line_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "line_2",
+                        e,
+                    ));
                 self
             }
             pub fn line_3<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_3 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_3: {e}")
-                    });
+                self.line_3 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "line_3",
+                        e,
+                    ));
                 self
             }
             pub fn line_4<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_4 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_4: {e}")
-                    });
+                self.line_4 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "line_4",
+                        e,
+                    ));
                 self
             }
             pub fn locality<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.locality = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locality: {e}")
-                    });
+                self.locality = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "locality",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -9902,33 +10217,35 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn postcode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.postcode = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postcode: {e}")
-                    });
+                self.postcode = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "postcode",
+                        e,
+                    ));
                 self
             }
             pub fn region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.region = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for region: {e}")
-                    });
+                self.region = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerAddressModel",
+                        "region",
+                        e,
+                    ));
                 self
             }
         }
@@ -9993,12 +10310,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "CustomerContactListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "CustomerContactListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "CustomerContactListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "CustomerContactListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -10010,9 +10337,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -10022,21 +10351,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerContactModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerContactModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -10046,9 +10377,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -10058,9 +10391,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -10128,53 +10463,69 @@ endpoint role lists use.
         impl ::std::default::Default for CustomerContactModel {
             fn default() -> Self {
                 Self {
-                    email: Err("no value supplied for email".to_string()),
-                    fax: Err("no value supplied for fax".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    email: Err(
+                        "CustomerContactModel.email: required, no value given"
+                            .to_string(),
+                    ),
+                    fax: Err(
+                        "CustomerContactModel.fax: required, no value given".to_string(),
+                    ),
+                    id: Err(
+                        "CustomerContactModel.id: required, no value given".to_string(),
+                    ),
+                    name: Err(
+                        "CustomerContactModel.name: required, no value given".to_string(),
+                    ),
                     notify_on_acknowledged_request: Err(
-                        "no value supplied for notify_on_acknowledged_request"
+                        "CustomerContactModel.notify_on_acknowledged_request: required, no value given"
                             .to_string(),
                     ),
                     notify_on_completed_request: Err(
-                        "no value supplied for notify_on_completed_request".to_string(),
+                        "CustomerContactModel.notify_on_completed_request: required, no value given"
+                            .to_string(),
                     ),
                     notify_on_dispatched_request: Err(
-                        "no value supplied for notify_on_dispatched_request".to_string(),
+                        "CustomerContactModel.notify_on_dispatched_request: required, no value given"
+                            .to_string(),
                     ),
                     notify_on_failed_request: Err(
-                        "no value supplied for notify_on_failed_request".to_string(),
+                        "CustomerContactModel.notify_on_failed_request: required, no value given"
+                            .to_string(),
                     ),
                     notify_on_new_request: Err(
-                        "no value supplied for notify_on_new_request".to_string(),
+                        "CustomerContactModel.notify_on_new_request: required, no value given"
+                            .to_string(),
                     ),
-                    number: Err("no value supplied for number".to_string()),
+                    number: Err(
+                        "CustomerContactModel.number: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl CustomerContactModel {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "email",
+                        e,
+                    ));
                 self
             }
             pub fn fax<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.fax = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fax: {e}")
-                    });
+                self.fax = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "fax",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -10184,19 +10535,23 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_acknowledged_request<T>(mut self, value: T) -> Self
@@ -10206,11 +10561,11 @@ endpoint role lists use.
             {
                 self.notify_on_acknowledged_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_acknowledged_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "notify_on_acknowledged_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_completed_request<T>(mut self, value: T) -> Self
@@ -10220,11 +10575,11 @@ endpoint role lists use.
             {
                 self.notify_on_completed_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_completed_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "notify_on_completed_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_dispatched_request<T>(mut self, value: T) -> Self
@@ -10234,11 +10589,11 @@ endpoint role lists use.
             {
                 self.notify_on_dispatched_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_dispatched_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "notify_on_dispatched_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_failed_request<T>(mut self, value: T) -> Self
@@ -10248,11 +10603,11 @@ endpoint role lists use.
             {
                 self.notify_on_failed_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_failed_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "notify_on_failed_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_new_request<T>(mut self, value: T) -> Self
@@ -10262,23 +10617,23 @@ endpoint role lists use.
             {
                 self.notify_on_new_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_new_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "notify_on_new_request",
+                        e,
+                    ));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                self.number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerContactModel",
+                        "number",
+                        e,
+                    ));
                 self
             }
         }
@@ -10336,12 +10691,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "CustomerListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "CustomerListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "CustomerListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "CustomerListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -10353,9 +10718,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -10365,23 +10732,25 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::DispatchCustomerLocationModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -10391,9 +10760,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -10403,9 +10774,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -10455,12 +10828,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "CustomerLocationListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "CustomerLocationListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "CustomerLocationListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "CustomerLocationListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -10472,9 +10855,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -10484,23 +10869,25 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::CustomerLocationModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -10510,9 +10897,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -10522,9 +10911,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -10586,17 +10977,33 @@ endpoint role lists use.
         impl ::std::default::Default for CustomerLocationModel {
             fn default() -> Self {
                 Self {
-                    id: Err("no value supplied for id".to_string()),
+                    id: Err(
+                        "CustomerLocationModel.id: required, no value given".to_string(),
+                    ),
                     is_commercial: Err(
-                        "no value supplied for is_commercial".to_string(),
+                        "CustomerLocationModel.is_commercial: required, no value given"
+                            .to_string(),
                     ),
-                    note: Err("no value supplied for note".to_string()),
+                    note: Err(
+                        "CustomerLocationModel.note: required, no value given"
+                            .to_string(),
+                    ),
                     reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
+                        "CustomerLocationModel.reference_number: required, no value given"
+                            .to_string(),
                     ),
-                    renewal_date: Err("no value supplied for renewal_date".to_string()),
-                    sales_rep: Err("no value supplied for sales_rep".to_string()),
-                    suspension_id: Err("no value supplied for suspension_id".to_string()),
+                    renewal_date: Err(
+                        "CustomerLocationModel.renewal_date: required, no value given"
+                            .to_string(),
+                    ),
+                    sales_rep: Err(
+                        "CustomerLocationModel.sales_rep: required, no value given"
+                            .to_string(),
+                    ),
+                    suspension_id: Err(
+                        "CustomerLocationModel.suspension_id: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -10608,7 +11015,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -10618,35 +11029,35 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -10656,21 +11067,23 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -10680,9 +11093,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerLocationModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -10746,42 +11161,49 @@ endpoint role lists use.
         impl ::std::default::Default for CustomerModel {
             fn default() -> Self {
                 Self {
-                    addresses: Err("no value supplied for addresses".to_string()),
-                    contacts: Err("no value supplied for contacts".to_string()),
-                    created_on: Err("no value supplied for created_on".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    last_updated_on: Err(
-                        "no value supplied for last_updated_on".to_string(),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
+                    created_on: Err(
+                        "CustomerModel.created_on: required, no value given".to_string(),
                     ),
-                    locations: Err("no value supplied for locations".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    parent_id: Err("no value supplied for parent_id".to_string()),
+                    id: Err("CustomerModel.id: required, no value given".to_string()),
+                    last_updated_on: Err(
+                        "CustomerModel.last_updated_on: required, no value given"
+                            .to_string(),
+                    ),
+                    locations: Ok(Default::default()),
+                    name: Err(
+                        "CustomerModel.name: required, no value given".to_string(),
+                    ),
+                    parent_id: Err(
+                        "CustomerModel.parent_id: required, no value given".to_string(),
+                    ),
                 }
             }
         }
         impl CustomerModel {
             pub fn addresses<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerAddressModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerAddressModel>>,
             {
-                self.addresses = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addresses: {e}")
-                    });
+                self.addresses = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerModel",
+                        "addresses",
+                        e,
+                    ));
                 self
             }
             pub fn contacts<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerContactModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerContactModel>>,
             {
-                self.contacts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contacts: {e}")
-                    });
+                self.contacts = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerModel",
+                        "contacts",
+                        e,
+                    ));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -10791,9 +11213,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -10803,7 +11227,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("CustomerModel", "id", e));
                 self
             }
             pub fn last_updated_on<T>(mut self, value: T) -> Self
@@ -10813,25 +11237,25 @@ endpoint role lists use.
             {
                 self.last_updated_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_updated_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerModel",
+                        "last_updated_on",
+                        e,
+                    ));
                 self
             }
             pub fn locations<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::DispatchCustomerSettingsModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.locations = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locations: {e}")
-                    });
+                self.locations = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerModel",
+                        "locations",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -10841,9 +11265,7 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("CustomerModel", "name", e));
                 self
             }
             pub fn parent_id<T>(mut self, value: T) -> Self
@@ -10853,9 +11275,11 @@ endpoint role lists use.
             {
                 self.parent_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parent_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "CustomerModel",
+                        "parent_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -10905,12 +11329,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "DispatchCustomerLocationListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "DispatchCustomerLocationListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "DispatchCustomerLocationListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "DispatchCustomerLocationListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -10922,9 +11356,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -10934,23 +11370,25 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::DispatchCustomerLocationModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -10960,9 +11398,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -10972,9 +11412,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -11074,83 +11516,112 @@ endpoint role lists use.
                 Self {
                     account_number_1: Ok(Default::default()),
                     account_number_2: Ok(Default::default()),
-                    addresses: Err("no value supplied for addresses".to_string()),
-                    contacts: Err("no value supplied for contacts".to_string()),
-                    created_on: Err("no value supplied for created_on".to_string()),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
+                    created_on: Err(
+                        "DispatchCustomerLocationModel.created_on: required, no value given"
+                            .to_string(),
+                    ),
                     customer_id: Ok(Default::default()),
                     id: Ok(Default::default()),
-                    is_active: Err("no value supplied for is_active".to_string()),
+                    is_active: Err(
+                        "DispatchCustomerLocationModel.is_active: required, no value given"
+                            .to_string(),
+                    ),
                     is_commercial: Err(
-                        "no value supplied for is_commercial".to_string(),
+                        "DispatchCustomerLocationModel.is_commercial: required, no value given"
+                            .to_string(),
                     ),
                     last_updated_on: Err(
-                        "no value supplied for last_updated_on".to_string(),
+                        "DispatchCustomerLocationModel.last_updated_on: required, no value given"
+                            .to_string(),
                     ),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    note: Err("no value supplied for note".to_string()),
-                    parent_id: Err("no value supplied for parent_id".to_string()),
+                    location_id: Err(
+                        "DispatchCustomerLocationModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
+                    name: Err(
+                        "DispatchCustomerLocationModel.name: required, no value given"
+                            .to_string(),
+                    ),
+                    note: Err(
+                        "DispatchCustomerLocationModel.note: required, no value given"
+                            .to_string(),
+                    ),
+                    parent_id: Err(
+                        "DispatchCustomerLocationModel.parent_id: required, no value given"
+                            .to_string(),
+                    ),
                     reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
+                        "DispatchCustomerLocationModel.reference_number: required, no value given"
+                            .to_string(),
                     ),
-                    renewal_date: Err("no value supplied for renewal_date".to_string()),
-                    sales_rep: Err("no value supplied for sales_rep".to_string()),
-                    sales_rep_id: Err("no value supplied for sales_rep_id".to_string()),
-                    suspension_id: Err("no value supplied for suspension_id".to_string()),
+                    renewal_date: Err(
+                        "DispatchCustomerLocationModel.renewal_date: required, no value given"
+                            .to_string(),
+                    ),
+                    sales_rep: Err(
+                        "DispatchCustomerLocationModel.sales_rep: required, no value given"
+                            .to_string(),
+                    ),
+                    sales_rep_id: Err(
+                        "DispatchCustomerLocationModel.sales_rep_id: required, no value given"
+                            .to_string(),
+                    ),
+                    suspension_id: Err(
+                        "DispatchCustomerLocationModel.suspension_id: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl DispatchCustomerLocationModel {
             pub fn account_number_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.account_number_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_1: {e}"
-                        )
-                    });
+                self.account_number_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "account_number_1",
+                        e,
+                    ));
                 self
             }
             pub fn account_number_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.account_number_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_2: {e}"
-                        )
-                    });
+                self.account_number_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "account_number_2",
+                        e,
+                    ));
                 self
             }
             pub fn addresses<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerAddressModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerAddressModel>>,
             {
-                self.addresses = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addresses: {e}")
-                    });
+                self.addresses = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "addresses",
+                        e,
+                    ));
                 self
             }
             pub fn contacts<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerContactModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerContactModel>>,
             {
-                self.contacts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contacts: {e}")
-                    });
+                self.contacts = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "contacts",
+                        e,
+                    ));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -11160,9 +11631,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -11172,9 +11645,11 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -11184,7 +11659,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -11194,9 +11673,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -11206,9 +11687,11 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn last_updated_on<T>(mut self, value: T) -> Self
@@ -11218,11 +11701,11 @@ endpoint role lists use.
             {
                 self.last_updated_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_updated_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "last_updated_on",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -11232,9 +11715,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -11244,21 +11729,23 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn parent_id<T>(mut self, value: T) -> Self
@@ -11268,23 +11755,23 @@ endpoint role lists use.
             {
                 self.parent_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parent_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "parent_id",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -11294,33 +11781,35 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.sales_rep_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep_id: {e}")
-                    });
+                self.sales_rep_id = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "sales_rep_id",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -11330,9 +11819,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerLocationModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -11433,24 +11924,54 @@ endpoint role lists use.
         impl ::std::default::Default for DispatchCustomerSettingsModel {
             fn default() -> Self {
                 Self {
-                    created_on: Err("no value supplied for created_on".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    is_active: Err("no value supplied for is_active".to_string()),
+                    created_on: Err(
+                        "DispatchCustomerSettingsModel.created_on: required, no value given"
+                            .to_string(),
+                    ),
+                    customer_id: Err(
+                        "DispatchCustomerSettingsModel.customer_id: required, no value given"
+                            .to_string(),
+                    ),
+                    is_active: Err(
+                        "DispatchCustomerSettingsModel.is_active: required, no value given"
+                            .to_string(),
+                    ),
                     is_commercial: Err(
-                        "no value supplied for is_commercial".to_string(),
+                        "DispatchCustomerSettingsModel.is_commercial: required, no value given"
+                            .to_string(),
                     ),
                     last_updated_on: Err(
-                        "no value supplied for last_updated_on".to_string(),
+                        "DispatchCustomerSettingsModel.last_updated_on: required, no value given"
+                            .to_string(),
                     ),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    note: Err("no value supplied for note".to_string()),
+                    location_id: Err(
+                        "DispatchCustomerSettingsModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
+                    note: Err(
+                        "DispatchCustomerSettingsModel.note: required, no value given"
+                            .to_string(),
+                    ),
                     reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
+                        "DispatchCustomerSettingsModel.reference_number: required, no value given"
+                            .to_string(),
                     ),
-                    renewal_date: Err("no value supplied for renewal_date".to_string()),
-                    sales_rep: Err("no value supplied for sales_rep".to_string()),
-                    sales_rep_id: Err("no value supplied for sales_rep_id".to_string()),
-                    suspension_id: Err("no value supplied for suspension_id".to_string()),
+                    renewal_date: Err(
+                        "DispatchCustomerSettingsModel.renewal_date: required, no value given"
+                            .to_string(),
+                    ),
+                    sales_rep: Err(
+                        "DispatchCustomerSettingsModel.sales_rep: required, no value given"
+                            .to_string(),
+                    ),
+                    sales_rep_id: Err(
+                        "DispatchCustomerSettingsModel.sales_rep_id: required, no value given"
+                            .to_string(),
+                    ),
+                    suspension_id: Err(
+                        "DispatchCustomerSettingsModel.suspension_id: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -11462,9 +11983,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -11474,9 +11997,11 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -11486,9 +12011,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -11498,9 +12025,11 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn last_updated_on<T>(mut self, value: T) -> Self
@@ -11510,11 +12039,11 @@ endpoint role lists use.
             {
                 self.last_updated_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_updated_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "last_updated_on",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -11524,35 +12053,35 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -11562,33 +12091,35 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.sales_rep_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep_id: {e}")
-                    });
+                self.sales_rep_id = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "sales_rep_id",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -11598,9 +12129,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchCustomerSettingsModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -11672,11 +12205,11 @@ endpoint role lists use.
             {
                 self.new_schedule_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for new_schedule_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchJobRequestModel",
+                        "new_schedule_date",
+                        e,
+                    ));
                 self
             }
             pub fn truck_id<T>(mut self, value: T) -> Self
@@ -11686,9 +12219,11 @@ endpoint role lists use.
             {
                 self.truck_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for truck_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DispatchJobRequestModel",
+                        "truck_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -11728,12 +12263,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "DriverChatMessageListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "DriverChatMessageListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "DriverChatMessageListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "DriverChatMessageListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -11745,9 +12290,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -11757,23 +12304,25 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::DriverChatMessageModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -11783,9 +12332,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -11795,9 +12346,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -11851,16 +12404,37 @@ endpoint role lists use.
         impl ::std::default::Default for DriverChatMessageModel {
             fn default() -> Self {
                 Self {
-                    id: Err("no value supplied for id".to_string()),
-                    is_edited: Err("no value supplied for is_edited".to_string()),
-                    is_read: Err("no value supplied for is_read".to_string()),
-                    last_edited_on: Err(
-                        "no value supplied for last_edited_on".to_string(),
+                    id: Err(
+                        "DriverChatMessageModel.id: required, no value given".to_string(),
                     ),
-                    receiver: Err("no value supplied for receiver".to_string()),
-                    sender: Err("no value supplied for sender".to_string()),
-                    sent_on: Err("no value supplied for sent_on".to_string()),
-                    text: Err("no value supplied for text".to_string()),
+                    is_edited: Err(
+                        "DriverChatMessageModel.is_edited: required, no value given"
+                            .to_string(),
+                    ),
+                    is_read: Err(
+                        "DriverChatMessageModel.is_read: required, no value given"
+                            .to_string(),
+                    ),
+                    last_edited_on: Err(
+                        "DriverChatMessageModel.last_edited_on: required, no value given"
+                            .to_string(),
+                    ),
+                    receiver: Err(
+                        "DriverChatMessageModel.receiver: required, no value given"
+                            .to_string(),
+                    ),
+                    sender: Err(
+                        "DriverChatMessageModel.sender: required, no value given"
+                            .to_string(),
+                    ),
+                    sent_on: Err(
+                        "DriverChatMessageModel.sent_on: required, no value given"
+                            .to_string(),
+                    ),
+                    text: Err(
+                        "DriverChatMessageModel.text: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -11872,7 +12446,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn is_edited<T>(mut self, value: T) -> Self
@@ -11882,9 +12460,11 @@ endpoint role lists use.
             {
                 self.is_edited = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_edited: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "is_edited",
+                        e,
+                    ));
                 self
             }
             pub fn is_read<T>(mut self, value: T) -> Self
@@ -11894,9 +12474,11 @@ endpoint role lists use.
             {
                 self.is_read = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_read: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "is_read",
+                        e,
+                    ));
                 self
             }
             pub fn last_edited_on<T>(mut self, value: T) -> Self
@@ -11906,11 +12488,11 @@ endpoint role lists use.
             {
                 self.last_edited_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_edited_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "last_edited_on",
+                        e,
+                    ));
                 self
             }
             pub fn receiver<T>(mut self, value: T) -> Self
@@ -11920,9 +12502,11 @@ endpoint role lists use.
             {
                 self.receiver = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for receiver: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "receiver",
+                        e,
+                    ));
                 self
             }
             pub fn sender<T>(mut self, value: T) -> Self
@@ -11932,9 +12516,11 @@ endpoint role lists use.
             {
                 self.sender = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sender: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "sender",
+                        e,
+                    ));
                 self
             }
             pub fn sent_on<T>(mut self, value: T) -> Self
@@ -11944,9 +12530,11 @@ endpoint role lists use.
             {
                 self.sent_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sent_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "sent_on",
+                        e,
+                    ));
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
@@ -11956,9 +12544,11 @@ endpoint role lists use.
             {
                 self.text = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatMessageModel",
+                        "text",
+                        e,
+                    ));
                 self
             }
         }
@@ -12004,9 +12594,18 @@ endpoint role lists use.
         impl ::std::default::Default for DriverChatRecipientModel {
             fn default() -> Self {
                 Self {
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    id: Err(
+                        "DriverChatRecipientModel.id: required, no value given"
+                            .to_string(),
+                    ),
+                    name: Err(
+                        "DriverChatRecipientModel.name: required, no value given"
+                            .to_string(),
+                    ),
+                    type_: Err(
+                        "DriverChatRecipientModel.type_: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -12018,7 +12617,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatRecipientModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -12028,9 +12631,11 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatRecipientModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -12040,9 +12645,11 @@ endpoint role lists use.
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatRecipientModel",
+                        "type",
+                        e,
+                    ));
                 self
             }
         }
@@ -12077,8 +12684,12 @@ endpoint role lists use.
         impl ::std::default::Default for DriverChatUserModel {
             fn default() -> Self {
                 Self {
-                    id: Err("no value supplied for id".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
+                    id: Err(
+                        "DriverChatUserModel.id: required, no value given".to_string(),
+                    ),
+                    type_: Err(
+                        "DriverChatUserModel.type_: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -12090,7 +12701,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatUserModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -12100,9 +12715,11 @@ endpoint role lists use.
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverChatUserModel",
+                        "type",
+                        e,
+                    ));
                 self
             }
         }
@@ -12141,12 +12758,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "DriverListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "DriverListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "DriverListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "DriverListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -12158,9 +12785,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -12170,21 +12799,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::DriverModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::DriverModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DriverListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -12194,9 +12825,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -12206,9 +12839,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -12287,54 +12922,67 @@ endpoint role lists use.
         impl ::std::default::Default for DriverModel {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
+                    address: Err(
+                        "DriverModel.address: required, no value given".to_string(),
+                    ),
                     can_assign_to: Ok(Default::default()),
                     can_convert_to_group: Err(
-                        "no value supplied for can_convert_to_group".to_string(),
+                        "DriverModel.can_convert_to_group: required, no value given"
+                            .to_string(),
                     ),
                     can_create_requests: Err(
-                        "no value supplied for can_create_requests".to_string(),
+                        "DriverModel.can_create_requests: required, no value given"
+                            .to_string(),
                     ),
                     can_dispatch_to: Ok(Default::default()),
                     can_edit_requests: Err(
-                        "no value supplied for can_edit_requests".to_string(),
+                        "DriverModel.can_edit_requests: required, no value given"
+                            .to_string(),
                     ),
                     can_reposition_asset: Err(
-                        "no value supplied for can_reposition_asset".to_string(),
+                        "DriverModel.can_reposition_asset: required, no value given"
+                            .to_string(),
                     ),
-                    city: Err("no value supplied for city".to_string()),
+                    city: Err("DriverModel.city: required, no value given".to_string()),
                     disable_shift_tracking: Err(
-                        "no value supplied for disable_shift_tracking".to_string(),
+                        "DriverModel.disable_shift_tracking: required, no value given"
+                            .to_string(),
                     ),
-                    email: Err("no value supplied for email".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    email: Err(
+                        "DriverModel.email: required, no value given".to_string(),
+                    ),
+                    id: Err("DriverModel.id: required, no value given".to_string()),
                     is_deactivated: Ok(Default::default()),
                     license_number: Err(
-                        "no value supplied for license_number".to_string(),
+                        "DriverModel.license_number: required, no value given"
+                            .to_string(),
                     ),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    phone_number: Err("no value supplied for phone_number".to_string()),
-                    state: Err("no value supplied for state".to_string()),
+                    location_id: Err(
+                        "DriverModel.location_id: required, no value given".to_string(),
+                    ),
+                    name: Err("DriverModel.name: required, no value given".to_string()),
+                    phone_number: Err(
+                        "DriverModel.phone_number: required, no value given".to_string(),
+                    ),
+                    state: Err(
+                        "DriverModel.state: required, no value given".to_string(),
+                    ),
                     third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
+                        "DriverModel.third_party_hauler_id: required, no value given"
+                            .to_string(),
                     ),
                     username: Ok(Default::default()),
-                    zip: Err("no value supplied for zip".to_string()),
+                    zip: Err("DriverModel.zip: required, no value given".to_string()),
                 }
             }
         }
         impl DriverModel {
             pub fn address<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                self.address = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("DriverModel", "address", e));
                 self
             }
             pub fn can_assign_to<T>(mut self, value: T) -> Self
@@ -12344,9 +12992,11 @@ endpoint role lists use.
             {
                 self.can_assign_to = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for can_assign_to: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "can_assign_to",
+                        e,
+                    ));
                 self
             }
             pub fn can_convert_to_group<T>(mut self, value: T) -> Self
@@ -12356,11 +13006,11 @@ endpoint role lists use.
             {
                 self.can_convert_to_group = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for can_convert_to_group: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "can_convert_to_group",
+                        e,
+                    ));
                 self
             }
             pub fn can_create_requests<T>(mut self, value: T) -> Self
@@ -12370,11 +13020,11 @@ endpoint role lists use.
             {
                 self.can_create_requests = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for can_create_requests: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "can_create_requests",
+                        e,
+                    ));
                 self
             }
             pub fn can_dispatch_to<T>(mut self, value: T) -> Self
@@ -12384,11 +13034,11 @@ endpoint role lists use.
             {
                 self.can_dispatch_to = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for can_dispatch_to: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "can_dispatch_to",
+                        e,
+                    ));
                 self
             }
             pub fn can_edit_requests<T>(mut self, value: T) -> Self
@@ -12398,11 +13048,11 @@ endpoint role lists use.
             {
                 self.can_edit_requests = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for can_edit_requests: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "can_edit_requests",
+                        e,
+                    ));
                 self
             }
             pub fn can_reposition_asset<T>(mut self, value: T) -> Self
@@ -12412,11 +13062,11 @@ endpoint role lists use.
             {
                 self.can_reposition_asset = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for can_reposition_asset: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "can_reposition_asset",
+                        e,
+                    ));
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -12426,9 +13076,7 @@ endpoint role lists use.
             {
                 self.city = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("DriverModel", "city", e));
                 self
             }
             pub fn disable_shift_tracking<T>(mut self, value: T) -> Self
@@ -12438,11 +13086,11 @@ endpoint role lists use.
             {
                 self.disable_shift_tracking = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for disable_shift_tracking: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "disable_shift_tracking",
+                        e,
+                    ));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -12452,9 +13100,7 @@ endpoint role lists use.
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("DriverModel", "email", e));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -12464,7 +13110,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("DriverModel", "id", e));
                 self
             }
             pub fn is_deactivated<T>(mut self, value: T) -> Self
@@ -12474,11 +13120,11 @@ endpoint role lists use.
             {
                 self.is_deactivated = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_deactivated: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "is_deactivated",
+                        e,
+                    ));
                 self
             }
             pub fn license_number<T>(mut self, value: T) -> Self
@@ -12488,11 +13134,11 @@ endpoint role lists use.
             {
                 self.license_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for license_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "license_number",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -12502,9 +13148,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -12514,21 +13162,19 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("DriverModel", "name", e));
                 self
             }
             pub fn phone_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.phone_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone_number: {e}")
-                    });
+                self.phone_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "phone_number",
+                        e,
+                    ));
                 self
             }
             pub fn state<T>(mut self, value: T) -> Self
@@ -12538,9 +13184,7 @@ endpoint role lists use.
             {
                 self.state = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("DriverModel", "state", e));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -12550,23 +13194,23 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
             pub fn username<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.username = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
-                    });
+                self.username = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DriverModel",
+                        "username",
+                        e,
+                    ));
                 self
             }
             pub fn zip<T>(mut self, value: T) -> Self
@@ -12576,9 +13220,7 @@ endpoint role lists use.
             {
                 self.zip = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for zip: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("DriverModel", "zip", e));
                 self
             }
         }
@@ -12652,12 +13294,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "DumpDestinationListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "DumpDestinationListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "DumpDestinationListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "DumpDestinationListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -12669,9 +13321,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -12681,21 +13335,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::DumpDestinationModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::DumpDestinationModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -12705,9 +13361,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -12717,9 +13375,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -12781,25 +13441,55 @@ endpoint role lists use.
         impl ::std::default::Default for DumpDestinationModel {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
-                    city: Err("no value supplied for city".to_string()),
+                    address: Err(
+                        "DumpDestinationModel.address: required, no value given"
+                            .to_string(),
+                    ),
+                    city: Err(
+                        "DumpDestinationModel.city: required, no value given".to_string(),
+                    ),
                     contact_email: Err(
-                        "no value supplied for contact_email".to_string(),
+                        "DumpDestinationModel.contact_email: required, no value given"
+                            .to_string(),
                     ),
-                    contact_name: Err("no value supplied for contact_name".to_string()),
+                    contact_name: Err(
+                        "DumpDestinationModel.contact_name: required, no value given"
+                            .to_string(),
+                    ),
                     contact_phone: Err(
-                        "no value supplied for contact_phone".to_string(),
+                        "DumpDestinationModel.contact_phone: required, no value given"
+                            .to_string(),
                     ),
-                    description: Err("no value supplied for description".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    description: Err(
+                        "DumpDestinationModel.description: required, no value given"
+                            .to_string(),
+                    ),
+                    id: Err(
+                        "DumpDestinationModel.id: required, no value given".to_string(),
+                    ),
                     is_holding_yard: Err(
-                        "no value supplied for is_holding_yard".to_string(),
+                        "DumpDestinationModel.is_holding_yard: required, no value given"
+                            .to_string(),
                     ),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    state: Err("no value supplied for state".to_string()),
-                    zip: Err("no value supplied for zip".to_string()),
+                    latitude: Err(
+                        "DumpDestinationModel.latitude: required, no value given"
+                            .to_string(),
+                    ),
+                    location_id: Err(
+                        "DumpDestinationModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
+                    longitude: Err(
+                        "DumpDestinationModel.longitude: required, no value given"
+                            .to_string(),
+                    ),
+                    state: Err(
+                        "DumpDestinationModel.state: required, no value given"
+                            .to_string(),
+                    ),
+                    zip: Err(
+                        "DumpDestinationModel.zip: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -12811,9 +13501,11 @@ endpoint role lists use.
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "address",
+                        e,
+                    ));
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -12823,9 +13515,11 @@ endpoint role lists use.
             {
                 self.city = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "city",
+                        e,
+                    ));
                 self
             }
             pub fn contact_email<T>(mut self, value: T) -> Self
@@ -12835,9 +13529,11 @@ endpoint role lists use.
             {
                 self.contact_email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact_email: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "contact_email",
+                        e,
+                    ));
                 self
             }
             pub fn contact_name<T>(mut self, value: T) -> Self
@@ -12847,9 +13543,11 @@ endpoint role lists use.
             {
                 self.contact_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "contact_name",
+                        e,
+                    ));
                 self
             }
             pub fn contact_phone<T>(mut self, value: T) -> Self
@@ -12859,9 +13557,11 @@ endpoint role lists use.
             {
                 self.contact_phone = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact_phone: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "contact_phone",
+                        e,
+                    ));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -12871,9 +13571,11 @@ endpoint role lists use.
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "description",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -12883,7 +13585,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn is_holding_yard<T>(mut self, value: T) -> Self
@@ -12893,11 +13599,11 @@ endpoint role lists use.
             {
                 self.is_holding_yard = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_holding_yard: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "is_holding_yard",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -12907,9 +13613,11 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -12919,9 +13627,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -12931,9 +13641,11 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn state<T>(mut self, value: T) -> Self
@@ -12943,9 +13655,11 @@ endpoint role lists use.
             {
                 self.state = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "state",
+                        e,
+                    ));
                 self
             }
             pub fn zip<T>(mut self, value: T) -> Self
@@ -12955,9 +13669,11 @@ endpoint role lists use.
             {
                 self.zip = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for zip: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "DumpDestinationModel",
+                        "zip",
+                        e,
+                    ));
                 self
             }
         }
@@ -13035,50 +13751,38 @@ endpoint role lists use.
         impl ErrorBody {
             pub fn detail<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.detail = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for detail: {e}")
-                    });
+                self.detail = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("ErrorBody", "detail", e));
                 self
             }
             pub fn explanation<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.explanation = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for explanation: {e}")
-                    });
+                self.explanation = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "ErrorBody",
+                        "explanation",
+                        e,
+                    ));
                 self
             }
             pub fn field<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.field = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for field: {e}")
-                    });
+                self.field = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("ErrorBody", "field", e));
                 self
             }
             pub fn title<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
+                self.title = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("ErrorBody", "title", e));
                 self
             }
         }
@@ -13132,21 +13836,23 @@ endpoint role lists use.
             {
                 self.confidence = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for confidence: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventActivityModel",
+                        "confidence",
+                        e,
+                    ));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventActivityModel",
+                        "type",
+                        e,
+                    ));
                 self
             }
         }
@@ -13198,9 +13904,11 @@ endpoint role lists use.
             {
                 self.is_charging = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_charging: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventBatteryModel",
+                        "is_charging",
+                        e,
+                    ));
                 self
             }
             pub fn level<T>(mut self, value: T) -> Self
@@ -13210,9 +13918,11 @@ endpoint role lists use.
             {
                 self.level = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for level: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventBatteryModel",
+                        "level",
+                        e,
+                    ));
                 self
             }
         }
@@ -13273,8 +13983,14 @@ endpoint role lists use.
                     altitude_accuracy: Ok(Default::default()),
                     floor: Ok(Default::default()),
                     heading: Ok(Default::default()),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
+                    latitude: Err(
+                        "GpsEventCoordsProfileModel.latitude: required, no value given"
+                            .to_string(),
+                    ),
+                    longitude: Err(
+                        "GpsEventCoordsProfileModel.longitude: required, no value given"
+                            .to_string(),
+                    ),
                     speed: Ok(Default::default()),
                 }
             }
@@ -13287,9 +14003,11 @@ endpoint role lists use.
             {
                 self.accuracy = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for accuracy: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "accuracy",
+                        e,
+                    ));
                 self
             }
             pub fn altitude<T>(mut self, value: T) -> Self
@@ -13299,9 +14017,11 @@ endpoint role lists use.
             {
                 self.altitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for altitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "altitude",
+                        e,
+                    ));
                 self
             }
             pub fn altitude_accuracy<T>(mut self, value: T) -> Self
@@ -13311,11 +14031,11 @@ endpoint role lists use.
             {
                 self.altitude_accuracy = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for altitude_accuracy: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "altitude_accuracy",
+                        e,
+                    ));
                 self
             }
             pub fn floor<T>(mut self, value: T) -> Self
@@ -13325,9 +14045,11 @@ endpoint role lists use.
             {
                 self.floor = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for floor: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "floor",
+                        e,
+                    ));
                 self
             }
             pub fn heading<T>(mut self, value: T) -> Self
@@ -13337,9 +14059,11 @@ endpoint role lists use.
             {
                 self.heading = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for heading: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "heading",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -13349,9 +14073,11 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -13361,9 +14087,11 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn speed<T>(mut self, value: T) -> Self
@@ -13373,9 +14101,11 @@ endpoint role lists use.
             {
                 self.speed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for speed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventCoordsProfileModel",
+                        "speed",
+                        e,
+                    ));
                 self
             }
         }
@@ -13449,11 +14179,17 @@ endpoint role lists use.
                 Self {
                     activity: Ok(Default::default()),
                     battery: Ok(Default::default()),
-                    coords: Err("no value supplied for coords".to_string()),
+                    coords: Err(
+                        "GpsEventLocationProfileModel.coords: required, no value given"
+                            .to_string(),
+                    ),
                     extras: Ok(Default::default()),
                     is_moving: Ok(Default::default()),
                     odometer: Ok(Default::default()),
-                    timestamp: Err("no value supplied for timestamp".to_string()),
+                    timestamp: Err(
+                        "GpsEventLocationProfileModel.timestamp: required, no value given"
+                            .to_string(),
+                    ),
                     uuid: Ok(Default::default()),
                 }
             }
@@ -13468,9 +14204,11 @@ endpoint role lists use.
             {
                 self.activity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for activity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "activity",
+                        e,
+                    ));
                 self
             }
             pub fn battery<T>(mut self, value: T) -> Self
@@ -13482,9 +14220,11 @@ endpoint role lists use.
             {
                 self.battery = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for battery: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "battery",
+                        e,
+                    ));
                 self
             }
             pub fn coords<T>(mut self, value: T) -> Self
@@ -13494,9 +14234,11 @@ endpoint role lists use.
             {
                 self.coords = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for coords: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "coords",
+                        e,
+                    ));
                 self
             }
             pub fn extras<T>(mut self, value: T) -> Self
@@ -13508,9 +14250,11 @@ endpoint role lists use.
             {
                 self.extras = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extras: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "extras",
+                        e,
+                    ));
                 self
             }
             pub fn is_moving<T>(mut self, value: T) -> Self
@@ -13520,9 +14264,11 @@ endpoint role lists use.
             {
                 self.is_moving = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_moving: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "is_moving",
+                        e,
+                    ));
                 self
             }
             pub fn odometer<T>(mut self, value: T) -> Self
@@ -13532,9 +14278,11 @@ endpoint role lists use.
             {
                 self.odometer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for odometer: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "odometer",
+                        e,
+                    ));
                 self
             }
             pub fn timestamp<T>(mut self, value: T) -> Self
@@ -13544,9 +14292,11 @@ endpoint role lists use.
             {
                 self.timestamp = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for timestamp: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "timestamp",
+                        e,
+                    ));
                 self
             }
             pub fn uuid<T>(mut self, value: T) -> Self
@@ -13556,9 +14306,11 @@ endpoint role lists use.
             {
                 self.uuid = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uuid: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventLocationProfileModel",
+                        "uuid",
+                        e,
+                    ));
                 self
             }
         }
@@ -13605,7 +14357,10 @@ endpoint role lists use.
         impl ::std::default::Default for GpsEventProfileModel {
             fn default() -> Self {
                 Self {
-                    location: Err("no value supplied for location".to_string()),
+                    location: Err(
+                        "GpsEventProfileModel.location: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -13617,9 +14372,11 @@ endpoint role lists use.
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsEventProfileModel",
+                        "location",
+                        e,
+                    ));
                 self
             }
         }
@@ -13660,15 +14417,31 @@ endpoint role lists use.
         impl ::std::default::Default for GpsStopModel {
             fn default() -> Self {
                 Self {
-                    bearing: Err("no value supplied for bearing".to_string()),
-                    created_on: Err("no value supplied for created_on".to_string()),
-                    device_name: Err("no value supplied for device_name".to_string()),
-                    driver_id: Err("no value supplied for driver_id".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    truck_id: Err("no value supplied for truck_id".to_string()),
-                    velocity: Err("no value supplied for velocity".to_string()),
+                    bearing: Err(
+                        "GpsStopModel.bearing: required, no value given".to_string(),
+                    ),
+                    created_on: Err(
+                        "GpsStopModel.created_on: required, no value given".to_string(),
+                    ),
+                    device_name: Err(
+                        "GpsStopModel.device_name: required, no value given".to_string(),
+                    ),
+                    driver_id: Err(
+                        "GpsStopModel.driver_id: required, no value given".to_string(),
+                    ),
+                    id: Err("GpsStopModel.id: required, no value given".to_string()),
+                    latitude: Err(
+                        "GpsStopModel.latitude: required, no value given".to_string(),
+                    ),
+                    longitude: Err(
+                        "GpsStopModel.longitude: required, no value given".to_string(),
+                    ),
+                    truck_id: Err(
+                        "GpsStopModel.truck_id: required, no value given".to_string(),
+                    ),
+                    velocity: Err(
+                        "GpsStopModel.velocity: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -13680,9 +14453,11 @@ endpoint role lists use.
             {
                 self.bearing = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bearing: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "bearing",
+                        e,
+                    ));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -13692,9 +14467,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn device_name<T>(mut self, value: T) -> Self
@@ -13704,9 +14481,11 @@ endpoint role lists use.
             {
                 self.device_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for device_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "device_name",
+                        e,
+                    ));
                 self
             }
             pub fn driver_id<T>(mut self, value: T) -> Self
@@ -13716,9 +14495,11 @@ endpoint role lists use.
             {
                 self.driver_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "driver_id",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -13728,7 +14509,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("GpsStopModel", "id", e));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -13738,9 +14519,11 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -13750,9 +14533,11 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn truck_id<T>(mut self, value: T) -> Self
@@ -13762,9 +14547,11 @@ endpoint role lists use.
             {
                 self.truck_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for truck_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "truck_id",
+                        e,
+                    ));
                 self
             }
             pub fn velocity<T>(mut self, value: T) -> Self
@@ -13774,9 +14561,11 @@ endpoint role lists use.
             {
                 self.velocity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for velocity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "GpsStopModel",
+                        "velocity",
+                        e,
+                    ));
                 self
             }
         }
@@ -13863,31 +14652,59 @@ endpoint role lists use.
         impl ::std::default::Default for JobAssetModel {
             fn default() -> Self {
                 Self {
-                    asset_type: Err("no value supplied for asset_type".to_string()),
+                    asset_type: Err(
+                        "JobAssetModel.asset_type: required, no value given".to_string(),
+                    ),
                     asset_type_id: Err(
-                        "no value supplied for asset_type_id".to_string(),
+                        "JobAssetModel.asset_type_id: required, no value given"
+                            .to_string(),
                     ),
-                    cluster: Err("no value supplied for cluster".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    description: Err("no value supplied for description".to_string()),
+                    cluster: Err(
+                        "JobAssetModel.cluster: required, no value given".to_string(),
+                    ),
+                    customer_id: Err(
+                        "JobAssetModel.customer_id: required, no value given".to_string(),
+                    ),
+                    description: Err(
+                        "JobAssetModel.description: required, no value given".to_string(),
+                    ),
                     dispatched_on: Err(
-                        "no value supplied for dispatched_on".to_string(),
+                        "JobAssetModel.dispatched_on: required, no value given"
+                            .to_string(),
                     ),
-                    id: Err("no value supplied for id".to_string()),
-                    is_returned: Err("no value supplied for is_returned".to_string()),
+                    id: Err("JobAssetModel.id: required, no value given".to_string()),
+                    is_returned: Err(
+                        "JobAssetModel.is_returned: required, no value given".to_string(),
+                    ),
                     last_activity_on: Err(
-                        "no value supplied for last_activity_on".to_string(),
+                        "JobAssetModel.last_activity_on: required, no value given"
+                            .to_string(),
                     ),
                     last_rental_invoice_on: Err(
-                        "no value supplied for last_rental_invoice_on".to_string(),
+                        "JobAssetModel.last_rental_invoice_on: required, no value given"
+                            .to_string(),
                     ),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    location: Err("no value supplied for location".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    number: Err("no value supplied for number".to_string()),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    returned_on: Err("no value supplied for returned_on".to_string()),
+                    latitude: Err(
+                        "JobAssetModel.latitude: required, no value given".to_string(),
+                    ),
+                    location: Err(
+                        "JobAssetModel.location: required, no value given".to_string(),
+                    ),
+                    location_id: Err(
+                        "JobAssetModel.location_id: required, no value given".to_string(),
+                    ),
+                    longitude: Err(
+                        "JobAssetModel.longitude: required, no value given".to_string(),
+                    ),
+                    number: Err(
+                        "JobAssetModel.number: required, no value given".to_string(),
+                    ),
+                    quantity: Err(
+                        "JobAssetModel.quantity: required, no value given".to_string(),
+                    ),
+                    returned_on: Err(
+                        "JobAssetModel.returned_on: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -13899,9 +14716,11 @@ endpoint role lists use.
             {
                 self.asset_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "asset_type",
+                        e,
+                    ));
                 self
             }
             pub fn asset_type_id<T>(mut self, value: T) -> Self
@@ -13911,9 +14730,11 @@ endpoint role lists use.
             {
                 self.asset_type_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "asset_type_id",
+                        e,
+                    ));
                 self
             }
             pub fn cluster<T>(mut self, value: T) -> Self
@@ -13923,9 +14744,11 @@ endpoint role lists use.
             {
                 self.cluster = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cluster: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "cluster",
+                        e,
+                    ));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -13935,9 +14758,11 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -13947,9 +14772,11 @@ endpoint role lists use.
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "description",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_on<T>(mut self, value: T) -> Self
@@ -13959,9 +14786,11 @@ endpoint role lists use.
             {
                 self.dispatched_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "dispatched_on",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -13971,7 +14800,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("JobAssetModel", "id", e));
                 self
             }
             pub fn is_returned<T>(mut self, value: T) -> Self
@@ -13981,9 +14810,11 @@ endpoint role lists use.
             {
                 self.is_returned = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_returned: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "is_returned",
+                        e,
+                    ));
                 self
             }
             pub fn last_activity_on<T>(mut self, value: T) -> Self
@@ -13993,11 +14824,11 @@ endpoint role lists use.
             {
                 self.last_activity_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_activity_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "last_activity_on",
+                        e,
+                    ));
                 self
             }
             pub fn last_rental_invoice_on<T>(mut self, value: T) -> Self
@@ -14007,11 +14838,11 @@ endpoint role lists use.
             {
                 self.last_rental_invoice_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_rental_invoice_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "last_rental_invoice_on",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -14021,9 +14852,11 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn location<T>(mut self, value: T) -> Self
@@ -14033,9 +14866,11 @@ endpoint role lists use.
             {
                 self.location = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "location",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -14045,9 +14880,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -14057,21 +14894,23 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                self.number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "number",
+                        e,
+                    ));
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -14081,9 +14920,11 @@ endpoint role lists use.
             {
                 self.quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "quantity",
+                        e,
+                    ));
                 self
             }
             pub fn returned_on<T>(mut self, value: T) -> Self
@@ -14093,9 +14934,11 @@ endpoint role lists use.
             {
                 self.returned_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for returned_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetModel",
+                        "returned_on",
+                        e,
+                    ));
                 self
             }
         }
@@ -14162,16 +15005,34 @@ endpoint role lists use.
         impl ::std::default::Default for JobAssetTypeModel {
             fn default() -> Self {
                 Self {
-                    deleted: Err("no value supplied for deleted".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    is_default: Err("no value supplied for is_default".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    require_numbers: Err(
-                        "no value supplied for require_numbers".to_string(),
+                    deleted: Err(
+                        "JobAssetTypeModel.deleted: required, no value given".to_string(),
                     ),
-                    weight: Err("no value supplied for weight".to_string()),
+                    id: Err(
+                        "JobAssetTypeModel.id: required, no value given".to_string(),
+                    ),
+                    is_default: Err(
+                        "JobAssetTypeModel.is_default: required, no value given"
+                            .to_string(),
+                    ),
+                    location_id: Err(
+                        "JobAssetTypeModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
+                    name: Err(
+                        "JobAssetTypeModel.name: required, no value given".to_string(),
+                    ),
+                    quantity: Err(
+                        "JobAssetTypeModel.quantity: required, no value given"
+                            .to_string(),
+                    ),
+                    require_numbers: Err(
+                        "JobAssetTypeModel.require_numbers: required, no value given"
+                            .to_string(),
+                    ),
+                    weight: Err(
+                        "JobAssetTypeModel.weight: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -14183,9 +15044,11 @@ endpoint role lists use.
             {
                 self.deleted = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deleted: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "deleted",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -14195,7 +15058,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn is_default<T>(mut self, value: T) -> Self
@@ -14205,9 +15072,11 @@ endpoint role lists use.
             {
                 self.is_default = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_default: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "is_default",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -14217,9 +15086,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -14229,9 +15100,11 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -14241,9 +15114,11 @@ endpoint role lists use.
             {
                 self.quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "quantity",
+                        e,
+                    ));
                 self
             }
             pub fn require_numbers<T>(mut self, value: T) -> Self
@@ -14253,11 +15128,11 @@ endpoint role lists use.
             {
                 self.require_numbers = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_numbers: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "require_numbers",
+                        e,
+                    ));
                 self
             }
             pub fn weight<T>(mut self, value: T) -> Self
@@ -14267,9 +15142,11 @@ endpoint role lists use.
             {
                 self.weight = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weight: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobAssetTypeModel",
+                        "weight",
+                        e,
+                    ));
                 self
             }
         }
@@ -14333,42 +15210,51 @@ endpoint role lists use.
         impl ::std::default::Default for JobCustomerModel {
             fn default() -> Self {
                 Self {
-                    addresses: Err("no value supplied for addresses".to_string()),
-                    contacts: Err("no value supplied for contacts".to_string()),
-                    created_on: Err("no value supplied for created_on".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    last_updated_on: Err(
-                        "no value supplied for last_updated_on".to_string(),
+                    addresses: Ok(Default::default()),
+                    contacts: Ok(Default::default()),
+                    created_on: Err(
+                        "JobCustomerModel.created_on: required, no value given"
+                            .to_string(),
                     ),
-                    locations: Err("no value supplied for locations".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    parent_id: Err("no value supplied for parent_id".to_string()),
+                    id: Err("JobCustomerModel.id: required, no value given".to_string()),
+                    last_updated_on: Err(
+                        "JobCustomerModel.last_updated_on: required, no value given"
+                            .to_string(),
+                    ),
+                    locations: Ok(Default::default()),
+                    name: Err(
+                        "JobCustomerModel.name: required, no value given".to_string(),
+                    ),
+                    parent_id: Err(
+                        "JobCustomerModel.parent_id: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl JobCustomerModel {
             pub fn addresses<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerAddressModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerAddressModel>>,
             {
-                self.addresses = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for addresses: {e}")
-                    });
+                self.addresses = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "addresses",
+                        e,
+                    ));
                 self
             }
             pub fn contacts<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::CustomerContactModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::CustomerContactModel>>,
             {
-                self.contacts = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contacts: {e}")
-                    });
+                self.contacts = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "contacts",
+                        e,
+                    ));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -14378,9 +15264,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -14390,7 +15278,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("JobCustomerModel", "id", e));
                 self
             }
             pub fn last_updated_on<T>(mut self, value: T) -> Self
@@ -14400,25 +15288,25 @@ endpoint role lists use.
             {
                 self.last_updated_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_updated_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "last_updated_on",
+                        e,
+                    ));
                 self
             }
             pub fn locations<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::DispatchCustomerSettingsModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.locations = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locations: {e}")
-                    });
+                self.locations = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "locations",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -14428,9 +15316,11 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn parent_id<T>(mut self, value: T) -> Self
@@ -14440,9 +15330,11 @@ endpoint role lists use.
             {
                 self.parent_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parent_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobCustomerModel",
+                        "parent_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -14492,12 +15384,19 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "JobListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "JobListModel.current_page: required, no value given".to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "JobListModel.total_count: required, no value given".to_string(),
+                    ),
+                    total_pages: Err(
+                        "JobListModel.total_pages: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -14509,9 +15408,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -14521,21 +15422,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::JobModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::JobModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -14545,9 +15448,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -14557,9 +15462,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -14603,16 +15510,29 @@ endpoint role lists use.
         impl ::std::default::Default for JobMaterialModel {
             fn default() -> Self {
                 Self {
-                    heavy_weight: Err("no value supplied for heavy_weight".to_string()),
-                    light_weight: Err("no value supplied for light_weight".to_string()),
+                    heavy_weight: Err(
+                        "JobMaterialModel.heavy_weight: required, no value given"
+                            .to_string(),
+                    ),
+                    light_weight: Err(
+                        "JobMaterialModel.light_weight: required, no value given"
+                            .to_string(),
+                    ),
                     material_item_id: Err(
-                        "no value supplied for material_item_id".to_string(),
+                        "JobMaterialModel.material_item_id: required, no value given"
+                            .to_string(),
                     ),
                     material_name: Err(
-                        "no value supplied for material_name".to_string(),
+                        "JobMaterialModel.material_name: required, no value given"
+                            .to_string(),
                     ),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    tare_weight: Err("no value supplied for tare_weight".to_string()),
+                    quantity: Err(
+                        "JobMaterialModel.quantity: required, no value given".to_string(),
+                    ),
+                    tare_weight: Err(
+                        "JobMaterialModel.tare_weight: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -14624,9 +15544,11 @@ endpoint role lists use.
             {
                 self.heavy_weight = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for heavy_weight: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobMaterialModel",
+                        "heavy_weight",
+                        e,
+                    ));
                 self
             }
             pub fn light_weight<T>(mut self, value: T) -> Self
@@ -14636,9 +15558,11 @@ endpoint role lists use.
             {
                 self.light_weight = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for light_weight: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobMaterialModel",
+                        "light_weight",
+                        e,
+                    ));
                 self
             }
             pub fn material_item_id<T>(mut self, value: T) -> Self
@@ -14648,11 +15572,11 @@ endpoint role lists use.
             {
                 self.material_item_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for material_item_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobMaterialModel",
+                        "material_item_id",
+                        e,
+                    ));
                 self
             }
             pub fn material_name<T>(mut self, value: T) -> Self
@@ -14662,9 +15586,11 @@ endpoint role lists use.
             {
                 self.material_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for material_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobMaterialModel",
+                        "material_name",
+                        e,
+                    ));
                 self
             }
             pub fn quantity<T>(mut self, value: T) -> Self
@@ -14674,9 +15600,11 @@ endpoint role lists use.
             {
                 self.quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobMaterialModel",
+                        "quantity",
+                        e,
+                    ));
                 self
             }
             pub fn tare_weight<T>(mut self, value: T) -> Self
@@ -14686,9 +15614,11 @@ endpoint role lists use.
             {
                 self.tare_weight = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for tare_weight: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobMaterialModel",
+                        "tare_weight",
+                        e,
+                    ));
                 self
             }
         }
@@ -15015,174 +15945,247 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     add_to_routes: Err(
-                        "no value supplied for add_to_routes".to_string(),
+                        "JobModel.add_to_routes: required, no value given".to_string(),
                     ),
                     add_to_routes_settings: Err(
-                        "no value supplied for add_to_routes_settings".to_string(),
+                        "JobModel.add_to_routes_settings: required, no value given"
+                            .to_string(),
                     ),
                     arrived_at_destination_on: Err(
-                        "no value supplied for arrived_at_destination_on".to_string(),
+                        "JobModel.arrived_at_destination_on: required, no value given"
+                            .to_string(),
                     ),
-                    arrived_on: Err("no value supplied for arrived_on".to_string()),
-                    asset: Err("no value supplied for asset".to_string()),
+                    arrived_on: Err(
+                        "JobModel.arrived_on: required, no value given".to_string(),
+                    ),
+                    asset: Err("JobModel.asset: required, no value given".to_string()),
                     asset_dropped_id: Err(
-                        "no value supplied for asset_dropped_id".to_string(),
+                        "JobModel.asset_dropped_id: required, no value given".to_string(),
                     ),
-                    asset_id: Err("no value supplied for asset_id".to_string()),
+                    asset_id: Err(
+                        "JobModel.asset_id: required, no value given".to_string(),
+                    ),
                     asset_quantity: Err(
-                        "no value supplied for asset_quantity".to_string(),
+                        "JobModel.asset_quantity: required, no value given".to_string(),
                     ),
-                    asset_type: Err("no value supplied for asset_type".to_string()),
+                    asset_type: Err(
+                        "JobModel.asset_type: required, no value given".to_string(),
+                    ),
                     asset_type_id: Err(
-                        "no value supplied for asset_type_id".to_string(),
+                        "JobModel.asset_type_id: required, no value given".to_string(),
                     ),
-                    completed_by: Err("no value supplied for completed_by".to_string()),
-                    completed_on: Err("no value supplied for completed_on".to_string()),
-                    confirmed_on: Err("no value supplied for confirmed_on".to_string()),
+                    completed_by: Err(
+                        "JobModel.completed_by: required, no value given".to_string(),
+                    ),
+                    completed_on: Err(
+                        "JobModel.completed_on: required, no value given".to_string(),
+                    ),
+                    confirmed_on: Err(
+                        "JobModel.confirmed_on: required, no value given".to_string(),
+                    ),
                     created_by: Ok(Default::default()),
                     created_by_driver: Err(
-                        "no value supplied for created_by_driver".to_string(),
+                        "JobModel.created_by_driver: required, no value given"
+                            .to_string(),
                     ),
                     created_by_id: Ok(Default::default()),
                     created_with_portal: Err(
-                        "no value supplied for created_with_portal".to_string(),
+                        "JobModel.created_with_portal: required, no value given"
+                            .to_string(),
                     ),
-                    customer: Err("no value supplied for customer".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
+                    customer: Err(
+                        "JobModel.customer: required, no value given".to_string(),
+                    ),
+                    customer_id: Err(
+                        "JobModel.customer_id: required, no value given".to_string(),
+                    ),
                     customer_notes: Err(
-                        "no value supplied for customer_notes".to_string(),
+                        "JobModel.customer_notes: required, no value given".to_string(),
                     ),
-                    departed_on: Err("no value supplied for departed_on".to_string()),
+                    departed_on: Err(
+                        "JobModel.departed_on: required, no value given".to_string(),
+                    ),
                     desired_asset_desc: Err(
-                        "no value supplied for desired_asset_desc".to_string(),
+                        "JobModel.desired_asset_desc: required, no value given"
+                            .to_string(),
                     ),
                     desired_end_time: Err(
-                        "no value supplied for desired_end_time".to_string(),
+                        "JobModel.desired_end_time: required, no value given".to_string(),
                     ),
                     desired_start_time: Err(
-                        "no value supplied for desired_start_time".to_string(),
+                        "JobModel.desired_start_time: required, no value given"
+                            .to_string(),
                     ),
                     dispatch_priority: Err(
-                        "no value supplied for dispatch_priority".to_string(),
+                        "JobModel.dispatch_priority: required, no value given"
+                            .to_string(),
                     ),
                     dispatched_by_route: Err(
-                        "no value supplied for dispatched_by_route".to_string(),
+                        "JobModel.dispatched_by_route: required, no value given"
+                            .to_string(),
                     ),
                     dispatched_on: Err(
-                        "no value supplied for dispatched_on".to_string(),
+                        "JobModel.dispatched_on: required, no value given".to_string(),
                     ),
                     dispatcher_notes: Err(
-                        "no value supplied for dispatcher_notes".to_string(),
+                        "JobModel.dispatcher_notes: required, no value given".to_string(),
                     ),
-                    do_confirm: Err("no value supplied for do_confirm".to_string()),
-                    driver_notes: Err("no value supplied for driver_notes".to_string()),
+                    do_confirm: Err(
+                        "JobModel.do_confirm: required, no value given".to_string(),
+                    ),
+                    driver_notes: Err(
+                        "JobModel.driver_notes: required, no value given".to_string(),
+                    ),
                     dropped_asset: Err(
-                        "no value supplied for dropped_asset".to_string(),
+                        "JobModel.dropped_asset: required, no value given".to_string(),
                     ),
                     dropped_number: Err(
-                        "no value supplied for dropped_number".to_string(),
+                        "JobModel.dropped_number: required, no value given".to_string(),
                     ),
                     dump_location: Err(
-                        "no value supplied for dump_location".to_string(),
+                        "JobModel.dump_location: required, no value given".to_string(),
                     ),
                     dump_location_id: Err(
-                        "no value supplied for dump_location_id".to_string(),
+                        "JobModel.dump_location_id: required, no value given".to_string(),
                     ),
-                    dumped_on: Err("no value supplied for dumped_on".to_string()),
+                    dumped_on: Err(
+                        "JobModel.dumped_on: required, no value given".to_string(),
+                    ),
                     ends_at_customer: Err(
-                        "no value supplied for ends_at_customer".to_string(),
+                        "JobModel.ends_at_customer: required, no value given".to_string(),
                     ),
-                    fail_reason: Err("no value supplied for fail_reason".to_string()),
+                    fail_reason: Err(
+                        "JobModel.fail_reason: required, no value given".to_string(),
+                    ),
                     final_location: Err(
-                        "no value supplied for final_location".to_string(),
+                        "JobModel.final_location: required, no value given".to_string(),
                     ),
                     final_location_id: Err(
-                        "no value supplied for final_location_id".to_string(),
+                        "JobModel.final_location_id: required, no value given"
+                            .to_string(),
                     ),
-                    flags: Err("no value supplied for flags".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    images: Err("no value supplied for images".to_string()),
+                    flags: Err("JobModel.flags: required, no value given".to_string()),
+                    id: Err("JobModel.id: required, no value given".to_string()),
+                    images: Err("JobModel.images: required, no value given".to_string()),
                     invoice_notes: Err(
-                        "no value supplied for invoice_notes".to_string(),
+                        "JobModel.invoice_notes: required, no value given".to_string(),
                     ),
                     is_acknowledged: Err(
-                        "no value supplied for is_acknowledged".to_string(),
+                        "JobModel.is_acknowledged: required, no value given".to_string(),
                     ),
-                    is_completed: Err("no value supplied for is_completed".to_string()),
-                    is_declined: Err("no value supplied for is_declined".to_string()),
-                    is_deleted: Err("no value supplied for is_deleted".to_string()),
-                    is_failed: Err("no value supplied for is_failed".to_string()),
-                    is_paid: Err("no value supplied for is_paid".to_string()),
+                    is_completed: Err(
+                        "JobModel.is_completed: required, no value given".to_string(),
+                    ),
+                    is_declined: Err(
+                        "JobModel.is_declined: required, no value given".to_string(),
+                    ),
+                    is_deleted: Err(
+                        "JobModel.is_deleted: required, no value given".to_string(),
+                    ),
+                    is_failed: Err(
+                        "JobModel.is_failed: required, no value given".to_string(),
+                    ),
+                    is_paid: Err(
+                        "JobModel.is_paid: required, no value given".to_string(),
+                    ),
                     is_separate_from_route_list: Err(
-                        "no value supplied for is_separate_from_route_list".to_string(),
+                        "JobModel.is_separate_from_route_list: required, no value given"
+                            .to_string(),
                     ),
-                    job_group_id: Err("no value supplied for job_group_id".to_string()),
+                    job_group_id: Err(
+                        "JobModel.job_group_id: required, no value given".to_string(),
+                    ),
                     last_updated_on: Err(
-                        "no value supplied for last_updated_on".to_string(),
+                        "JobModel.last_updated_on: required, no value given".to_string(),
                     ),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    materials: Err("no value supplied for materials".to_string()),
+                    location_id: Err(
+                        "JobModel.location_id: required, no value given".to_string(),
+                    ),
+                    materials: Err(
+                        "JobModel.materials: required, no value given".to_string(),
+                    ),
                     merged_with_route: Ok(Default::default()),
                     original_schedule_date: Err(
-                        "no value supplied for original_schedule_date".to_string(),
+                        "JobModel.original_schedule_date: required, no value given"
+                            .to_string(),
                     ),
-                    pickup_date: Err("no value supplied for pickup_date".to_string()),
-                    pickup_item: Err("no value supplied for pickup_item".to_string()),
-                    priority: Err("no value supplied for priority".to_string()),
+                    pickup_date: Err(
+                        "JobModel.pickup_date: required, no value given".to_string(),
+                    ),
+                    pickup_item: Err(
+                        "JobModel.pickup_item: required, no value given".to_string(),
+                    ),
+                    priority: Err(
+                        "JobModel.priority: required, no value given".to_string(),
+                    ),
                     reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
+                        "JobModel.reference_number: required, no value given".to_string(),
                     ),
                     removed_number: Err(
-                        "no value supplied for removed_number".to_string(),
+                        "JobModel.removed_number: required, no value given".to_string(),
                     ),
-                    requested_on: Err("no value supplied for requested_on".to_string()),
+                    requested_on: Err(
+                        "JobModel.requested_on: required, no value given".to_string(),
+                    ),
                     require_image: Err(
-                        "no value supplied for require_image".to_string(),
+                        "JobModel.require_image: required, no value given".to_string(),
                     ),
                     require_material: Ok(Default::default()),
                     require_signature: Err(
-                        "no value supplied for require_signature".to_string(),
+                        "JobModel.require_signature: required, no value given"
+                            .to_string(),
                     ),
                     require_weights: Err(
-                        "no value supplied for require_weights".to_string(),
+                        "JobModel.require_weights: required, no value given".to_string(),
                     ),
-                    scale_ticket: Err("no value supplied for scale_ticket".to_string()),
+                    scale_ticket: Err(
+                        "JobModel.scale_ticket: required, no value given".to_string(),
+                    ),
                     schedule_date: Err(
-                        "no value supplied for schedule_date".to_string(),
+                        "JobModel.schedule_date: required, no value given".to_string(),
                     ),
                     start_location: Err(
-                        "no value supplied for start_location".to_string(),
+                        "JobModel.start_location: required, no value given".to_string(),
                     ),
                     start_location_id: Err(
-                        "no value supplied for start_location_id".to_string(),
+                        "JobModel.start_location_id: required, no value given"
+                            .to_string(),
                     ),
                     start_time: Ok(Default::default()),
                     started_on: Ok(Default::default()),
                     starts_at_customer: Ok(Default::default()),
                     third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
+                        "JobModel.third_party_hauler_id: required, no value given"
+                            .to_string(),
                     ),
-                    times_failed: Err("no value supplied for times_failed".to_string()),
+                    times_failed: Err(
+                        "JobModel.times_failed: required, no value given".to_string(),
+                    ),
                     times_rolled_over: Err(
-                        "no value supplied for times_rolled_over".to_string(),
+                        "JobModel.times_rolled_over: required, no value given"
+                            .to_string(),
                     ),
-                    truck_id: Err("no value supplied for truck_id".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    weighed_on: Err("no value supplied for weighed_on".to_string()),
+                    truck_id: Err(
+                        "JobModel.truck_id: required, no value given".to_string(),
+                    ),
+                    type_: Err("JobModel.type_: required, no value given".to_string()),
+                    weighed_on: Err(
+                        "JobModel.weighed_on: required, no value given".to_string(),
+                    ),
                 }
             }
         }
         impl JobModel {
             pub fn add_to_routes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.add_to_routes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for add_to_routes: {e}")
-                    });
+                self.add_to_routes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "add_to_routes",
+                        e,
+                    ));
                 self
             }
             pub fn add_to_routes_settings<T>(mut self, value: T) -> Self
@@ -15196,11 +16199,11 @@ endpoint role lists use.
             {
                 self.add_to_routes_settings = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for add_to_routes_settings: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "add_to_routes_settings",
+                        e,
+                    ));
                 self
             }
             pub fn arrived_at_destination_on<T>(mut self, value: T) -> Self
@@ -15210,11 +16213,11 @@ endpoint role lists use.
             {
                 self.arrived_at_destination_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for arrived_at_destination_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "arrived_at_destination_on",
+                        e,
+                    ));
                 self
             }
             pub fn arrived_on<T>(mut self, value: T) -> Self
@@ -15224,9 +16227,7 @@ endpoint role lists use.
             {
                 self.arrived_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for arrived_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "arrived_on", e));
                 self
             }
             pub fn asset<T>(mut self, value: T) -> Self
@@ -15236,9 +16237,7 @@ endpoint role lists use.
             {
                 self.asset = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "asset", e));
                 self
             }
             pub fn asset_dropped_id<T>(mut self, value: T) -> Self
@@ -15248,11 +16247,11 @@ endpoint role lists use.
             {
                 self.asset_dropped_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_dropped_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "asset_dropped_id",
+                        e,
+                    ));
                 self
             }
             pub fn asset_id<T>(mut self, value: T) -> Self
@@ -15262,9 +16261,7 @@ endpoint role lists use.
             {
                 self.asset_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "asset_id", e));
                 self
             }
             pub fn asset_quantity<T>(mut self, value: T) -> Self
@@ -15274,11 +16271,11 @@ endpoint role lists use.
             {
                 self.asset_quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_quantity: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "asset_quantity",
+                        e,
+                    ));
                 self
             }
             pub fn asset_type<T>(mut self, value: T) -> Self
@@ -15290,9 +16287,7 @@ endpoint role lists use.
             {
                 self.asset_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "asset_type", e));
                 self
             }
             pub fn asset_type_id<T>(mut self, value: T) -> Self
@@ -15302,9 +16297,11 @@ endpoint role lists use.
             {
                 self.asset_type_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "asset_type_id",
+                        e,
+                    ));
                 self
             }
             pub fn completed_by<T>(mut self, value: T) -> Self
@@ -15314,9 +16311,11 @@ endpoint role lists use.
             {
                 self.completed_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "completed_by",
+                        e,
+                    ));
                 self
             }
             pub fn completed_on<T>(mut self, value: T) -> Self
@@ -15326,9 +16325,11 @@ endpoint role lists use.
             {
                 self.completed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "completed_on",
+                        e,
+                    ));
                 self
             }
             pub fn confirmed_on<T>(mut self, value: T) -> Self
@@ -15338,9 +16339,11 @@ endpoint role lists use.
             {
                 self.confirmed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for confirmed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "confirmed_on",
+                        e,
+                    ));
                 self
             }
             pub fn created_by<T>(mut self, value: T) -> Self
@@ -15350,9 +16353,7 @@ endpoint role lists use.
             {
                 self.created_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "created_by", e));
                 self
             }
             pub fn created_by_driver<T>(mut self, value: T) -> Self
@@ -15362,11 +16363,11 @@ endpoint role lists use.
             {
                 self.created_by_driver = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for created_by_driver: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "created_by_driver",
+                        e,
+                    ));
                 self
             }
             pub fn created_by_id<T>(mut self, value: T) -> Self
@@ -15376,9 +16377,11 @@ endpoint role lists use.
             {
                 self.created_by_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "created_by_id",
+                        e,
+                    ));
                 self
             }
             pub fn created_with_portal<T>(mut self, value: T) -> Self
@@ -15388,11 +16391,11 @@ endpoint role lists use.
             {
                 self.created_with_portal = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for created_with_portal: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "created_with_portal",
+                        e,
+                    ));
                 self
             }
             pub fn customer<T>(mut self, value: T) -> Self
@@ -15404,9 +16407,7 @@ endpoint role lists use.
             {
                 self.customer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "customer", e));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -15416,23 +16417,23 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn customer_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.customer_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_notes: {e}"
-                        )
-                    });
+                self.customer_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "customer_notes",
+                        e,
+                    ));
                 self
             }
             pub fn departed_on<T>(mut self, value: T) -> Self
@@ -15442,23 +16443,23 @@ endpoint role lists use.
             {
                 self.departed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for departed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "departed_on",
+                        e,
+                    ));
                 self
             }
             pub fn desired_asset_desc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.desired_asset_desc = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_asset_desc: {e}"
-                        )
-                    });
+                self.desired_asset_desc = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "desired_asset_desc",
+                        e,
+                    ));
                 self
             }
             pub fn desired_end_time<T>(mut self, value: T) -> Self
@@ -15468,11 +16469,11 @@ endpoint role lists use.
             {
                 self.desired_end_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_end_time: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "desired_end_time",
+                        e,
+                    ));
                 self
             }
             pub fn desired_start_time<T>(mut self, value: T) -> Self
@@ -15482,25 +16483,23 @@ endpoint role lists use.
             {
                 self.desired_start_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_start_time: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "desired_start_time",
+                        e,
+                    ));
                 self
             }
             pub fn dispatch_priority<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatch_priority = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatch_priority: {e}"
-                        )
-                    });
+                self.dispatch_priority = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dispatch_priority",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_by_route<T>(mut self, value: T) -> Self
@@ -15510,11 +16509,11 @@ endpoint role lists use.
             {
                 self.dispatched_by_route = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatched_by_route: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dispatched_by_route",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_on<T>(mut self, value: T) -> Self
@@ -15524,23 +16523,23 @@ endpoint role lists use.
             {
                 self.dispatched_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dispatched_on",
+                        e,
+                    ));
                 self
             }
             pub fn dispatcher_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatcher_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatcher_notes: {e}"
-                        )
-                    });
+                self.dispatcher_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dispatcher_notes",
+                        e,
+                    ));
                 self
             }
             pub fn do_confirm<T>(mut self, value: T) -> Self
@@ -15550,21 +16549,19 @@ endpoint role lists use.
             {
                 self.do_confirm = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for do_confirm: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "do_confirm", e));
                 self
             }
             pub fn driver_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.driver_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_notes: {e}")
-                    });
+                self.driver_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "driver_notes",
+                        e,
+                    ));
                 self
             }
             pub fn dropped_asset<T>(mut self, value: T) -> Self
@@ -15574,23 +16571,23 @@ endpoint role lists use.
             {
                 self.dropped_asset = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dropped_asset: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dropped_asset",
+                        e,
+                    ));
                 self
             }
             pub fn dropped_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dropped_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dropped_number: {e}"
-                        )
-                    });
+                self.dropped_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dropped_number",
+                        e,
+                    ));
                 self
             }
             pub fn dump_location<T>(mut self, value: T) -> Self
@@ -15602,9 +16599,11 @@ endpoint role lists use.
             {
                 self.dump_location = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dump_location: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dump_location",
+                        e,
+                    ));
                 self
             }
             pub fn dump_location_id<T>(mut self, value: T) -> Self
@@ -15614,11 +16613,11 @@ endpoint role lists use.
             {
                 self.dump_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dump_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "dump_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn dumped_on<T>(mut self, value: T) -> Self
@@ -15628,9 +16627,7 @@ endpoint role lists use.
             {
                 self.dumped_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dumped_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "dumped_on", e));
                 self
             }
             pub fn ends_at_customer<T>(mut self, value: T) -> Self
@@ -15640,23 +16637,23 @@ endpoint role lists use.
             {
                 self.ends_at_customer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for ends_at_customer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "ends_at_customer",
+                        e,
+                    ));
                 self
             }
             pub fn fail_reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.fail_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fail_reason: {e}")
-                    });
+                self.fail_reason = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "fail_reason",
+                        e,
+                    ));
                 self
             }
             pub fn final_location<T>(mut self, value: T) -> Self
@@ -15668,11 +16665,11 @@ endpoint role lists use.
             {
                 self.final_location = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for final_location: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "final_location",
+                        e,
+                    ));
                 self
             }
             pub fn final_location_id<T>(mut self, value: T) -> Self
@@ -15682,23 +16679,19 @@ endpoint role lists use.
             {
                 self.final_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for final_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "final_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn flags<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.flags = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for flags: {e}")
-                    });
+                self.flags = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("JobModel", "flags", e));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -15708,7 +16701,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("JobModel", "id", e));
                 self
             }
             pub fn images<T>(mut self, value: T) -> Self
@@ -15720,21 +16713,19 @@ endpoint role lists use.
             {
                 self.images = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for images: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "images", e));
                 self
             }
             pub fn invoice_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.invoice_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice_notes: {e}")
-                    });
+                self.invoice_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "invoice_notes",
+                        e,
+                    ));
                 self
             }
             pub fn is_acknowledged<T>(mut self, value: T) -> Self
@@ -15744,11 +16735,11 @@ endpoint role lists use.
             {
                 self.is_acknowledged = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_acknowledged: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "is_acknowledged",
+                        e,
+                    ));
                 self
             }
             pub fn is_completed<T>(mut self, value: T) -> Self
@@ -15758,9 +16749,11 @@ endpoint role lists use.
             {
                 self.is_completed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_completed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "is_completed",
+                        e,
+                    ));
                 self
             }
             pub fn is_declined<T>(mut self, value: T) -> Self
@@ -15770,9 +16763,11 @@ endpoint role lists use.
             {
                 self.is_declined = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_declined: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "is_declined",
+                        e,
+                    ));
                 self
             }
             pub fn is_deleted<T>(mut self, value: T) -> Self
@@ -15782,9 +16777,7 @@ endpoint role lists use.
             {
                 self.is_deleted = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_deleted: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "is_deleted", e));
                 self
             }
             pub fn is_failed<T>(mut self, value: T) -> Self
@@ -15794,9 +16787,7 @@ endpoint role lists use.
             {
                 self.is_failed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_failed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "is_failed", e));
                 self
             }
             pub fn is_paid<T>(mut self, value: T) -> Self
@@ -15806,9 +16797,7 @@ endpoint role lists use.
             {
                 self.is_paid = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_paid: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "is_paid", e));
                 self
             }
             pub fn is_separate_from_route_list<T>(mut self, value: T) -> Self
@@ -15818,11 +16807,11 @@ endpoint role lists use.
             {
                 self.is_separate_from_route_list = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_separate_from_route_list: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "is_separate_from_route_list",
+                        e,
+                    ));
                 self
             }
             pub fn job_group_id<T>(mut self, value: T) -> Self
@@ -15832,9 +16821,11 @@ endpoint role lists use.
             {
                 self.job_group_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_group_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "job_group_id",
+                        e,
+                    ));
                 self
             }
             pub fn last_updated_on<T>(mut self, value: T) -> Self
@@ -15844,11 +16835,11 @@ endpoint role lists use.
             {
                 self.last_updated_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_updated_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "last_updated_on",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -15858,9 +16849,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn materials<T>(mut self, value: T) -> Self
@@ -15872,9 +16865,7 @@ endpoint role lists use.
             {
                 self.materials = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for materials: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "materials", e));
                 self
             }
             pub fn merged_with_route<T>(mut self, value: T) -> Self
@@ -15884,11 +16875,11 @@ endpoint role lists use.
             {
                 self.merged_with_route = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for merged_with_route: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "merged_with_route",
+                        e,
+                    ));
                 self
             }
             pub fn original_schedule_date<T>(mut self, value: T) -> Self
@@ -15898,11 +16889,11 @@ endpoint role lists use.
             {
                 self.original_schedule_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_schedule_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "original_schedule_date",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_date<T>(mut self, value: T) -> Self
@@ -15912,9 +16903,11 @@ endpoint role lists use.
             {
                 self.pickup_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "pickup_date",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_item<T>(mut self, value: T) -> Self
@@ -15924,9 +16917,11 @@ endpoint role lists use.
             {
                 self.pickup_item = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_item: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "pickup_item",
+                        e,
+                    ));
                 self
             }
             pub fn priority<T>(mut self, value: T) -> Self
@@ -15936,37 +16931,31 @@ endpoint role lists use.
             {
                 self.priority = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for priority: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "priority", e));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn removed_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.removed_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for removed_number: {e}"
-                        )
-                    });
+                self.removed_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "removed_number",
+                        e,
+                    ));
                 self
             }
             pub fn requested_on<T>(mut self, value: T) -> Self
@@ -15976,9 +16965,11 @@ endpoint role lists use.
             {
                 self.requested_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for requested_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "requested_on",
+                        e,
+                    ));
                 self
             }
             pub fn require_image<T>(mut self, value: T) -> Self
@@ -15988,9 +16979,11 @@ endpoint role lists use.
             {
                 self.require_image = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for require_image: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "require_image",
+                        e,
+                    ));
                 self
             }
             pub fn require_material<T>(mut self, value: T) -> Self
@@ -16000,11 +16993,11 @@ endpoint role lists use.
             {
                 self.require_material = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_material: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "require_material",
+                        e,
+                    ));
                 self
             }
             pub fn require_signature<T>(mut self, value: T) -> Self
@@ -16014,11 +17007,11 @@ endpoint role lists use.
             {
                 self.require_signature = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_signature: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "require_signature",
+                        e,
+                    ));
                 self
             }
             pub fn require_weights<T>(mut self, value: T) -> Self
@@ -16028,23 +17021,23 @@ endpoint role lists use.
             {
                 self.require_weights = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_weights: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "require_weights",
+                        e,
+                    ));
                 self
             }
             pub fn scale_ticket<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.scale_ticket = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scale_ticket: {e}")
-                    });
+                self.scale_ticket = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "scale_ticket",
+                        e,
+                    ));
                 self
             }
             pub fn schedule_date<T>(mut self, value: T) -> Self
@@ -16054,9 +17047,11 @@ endpoint role lists use.
             {
                 self.schedule_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for schedule_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "schedule_date",
+                        e,
+                    ));
                 self
             }
             pub fn start_location<T>(mut self, value: T) -> Self
@@ -16068,11 +17063,11 @@ endpoint role lists use.
             {
                 self.start_location = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for start_location: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "start_location",
+                        e,
+                    ));
                 self
             }
             pub fn start_location_id<T>(mut self, value: T) -> Self
@@ -16082,11 +17077,11 @@ endpoint role lists use.
             {
                 self.start_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for start_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "start_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn start_time<T>(mut self, value: T) -> Self
@@ -16096,9 +17091,7 @@ endpoint role lists use.
             {
                 self.start_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start_time: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "start_time", e));
                 self
             }
             pub fn started_on<T>(mut self, value: T) -> Self
@@ -16108,9 +17101,7 @@ endpoint role lists use.
             {
                 self.started_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for started_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "started_on", e));
                 self
             }
             pub fn starts_at_customer<T>(mut self, value: T) -> Self
@@ -16120,11 +17111,11 @@ endpoint role lists use.
             {
                 self.starts_at_customer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for starts_at_customer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "starts_at_customer",
+                        e,
+                    ));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -16134,11 +17125,11 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
             pub fn times_failed<T>(mut self, value: T) -> Self
@@ -16148,9 +17139,11 @@ endpoint role lists use.
             {
                 self.times_failed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for times_failed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "times_failed",
+                        e,
+                    ));
                 self
             }
             pub fn times_rolled_over<T>(mut self, value: T) -> Self
@@ -16160,11 +17153,11 @@ endpoint role lists use.
             {
                 self.times_rolled_over = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for times_rolled_over: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "JobModel",
+                        "times_rolled_over",
+                        e,
+                    ));
                 self
             }
             pub fn truck_id<T>(mut self, value: T) -> Self
@@ -16174,9 +17167,7 @@ endpoint role lists use.
             {
                 self.truck_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for truck_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "truck_id", e));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -16186,9 +17177,7 @@ endpoint role lists use.
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "type", e));
                 self
             }
             pub fn weighed_on<T>(mut self, value: T) -> Self
@@ -16198,9 +17187,7 @@ endpoint role lists use.
             {
                 self.weighed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weighed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("JobModel", "weighed_on", e));
                 self
             }
         }
@@ -16408,16 +17395,45 @@ endpoint role lists use.
         impl ::std::default::Default for LocationAddressModel {
             fn default() -> Self {
                 Self {
-                    id: Err("no value supplied for id".to_string()),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    line_1: Err("no value supplied for line_1".to_string()),
-                    line_2: Err("no value supplied for line_2".to_string()),
-                    line_3: Err("no value supplied for line_3".to_string()),
-                    line_4: Err("no value supplied for line_4".to_string()),
-                    locality: Err("no value supplied for locality".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    postcode: Err("no value supplied for postcode".to_string()),
-                    region: Err("no value supplied for region".to_string()),
+                    id: Err(
+                        "LocationAddressModel.id: required, no value given".to_string(),
+                    ),
+                    latitude: Err(
+                        "LocationAddressModel.latitude: required, no value given"
+                            .to_string(),
+                    ),
+                    line_1: Err(
+                        "LocationAddressModel.line_1: required, no value given"
+                            .to_string(),
+                    ),
+                    line_2: Err(
+                        "LocationAddressModel.line_2: required, no value given"
+                            .to_string(),
+                    ),
+                    line_3: Err(
+                        "LocationAddressModel.line_3: required, no value given"
+                            .to_string(),
+                    ),
+                    line_4: Err(
+                        "LocationAddressModel.line_4: required, no value given"
+                            .to_string(),
+                    ),
+                    locality: Err(
+                        "LocationAddressModel.locality: required, no value given"
+                            .to_string(),
+                    ),
+                    longitude: Err(
+                        "LocationAddressModel.longitude: required, no value given"
+                            .to_string(),
+                    ),
+                    postcode: Err(
+                        "LocationAddressModel.postcode: required, no value given"
+                            .to_string(),
+                    ),
+                    region: Err(
+                        "LocationAddressModel.region: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -16429,7 +17445,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -16439,9 +17459,11 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn line_1<T>(mut self, value: T) -> Self
@@ -16451,45 +17473,47 @@ endpoint role lists use.
             {
                 self.line_1 = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_1: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "line_1",
+                        e,
+                    ));
                 self
             }
             pub fn line_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_2: {e}")
-                    });
+                self.line_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "line_2",
+                        e,
+                    ));
                 self
             }
             pub fn line_3<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_3 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_3: {e}")
-                    });
+                self.line_3 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "line_3",
+                        e,
+                    ));
                 self
             }
             pub fn line_4<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.line_4 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_4: {e}")
-                    });
+                self.line_4 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "line_4",
+                        e,
+                    ));
                 self
             }
             pub fn locality<T>(mut self, value: T) -> Self
@@ -16499,9 +17523,11 @@ endpoint role lists use.
             {
                 self.locality = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locality: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "locality",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -16511,9 +17537,11 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn postcode<T>(mut self, value: T) -> Self
@@ -16523,9 +17551,11 @@ endpoint role lists use.
             {
                 self.postcode = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postcode: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "postcode",
+                        e,
+                    ));
                 self
             }
             pub fn region<T>(mut self, value: T) -> Self
@@ -16535,9 +17565,11 @@ endpoint role lists use.
             {
                 self.region = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for region: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationAddressModel",
+                        "region",
+                        e,
+                    ));
                 self
             }
         }
@@ -16590,10 +17622,20 @@ endpoint role lists use.
         impl ::std::default::Default for LocationContactModel {
             fn default() -> Self {
                 Self {
-                    email: Err("no value supplied for email".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    number: Err("no value supplied for number".to_string()),
+                    email: Err(
+                        "LocationContactModel.email: required, no value given"
+                            .to_string(),
+                    ),
+                    id: Err(
+                        "LocationContactModel.id: required, no value given".to_string(),
+                    ),
+                    name: Err(
+                        "LocationContactModel.name: required, no value given".to_string(),
+                    ),
+                    number: Err(
+                        "LocationContactModel.number: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -16605,9 +17647,11 @@ endpoint role lists use.
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationContactModel",
+                        "email",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -16617,19 +17661,23 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "LocationContactModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "LocationContactModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
@@ -16639,9 +17687,11 @@ endpoint role lists use.
             {
                 self.number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationContactModel",
+                        "number",
+                        e,
+                    ));
                 self
             }
         }
@@ -16684,12 +17734,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "LocationListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "LocationListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "LocationListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "LocationListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -16701,9 +17761,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -16713,21 +17775,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::LocationModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::LocationModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "LocationListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -16737,9 +17801,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -16749,9 +17815,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -16866,99 +17934,148 @@ endpoint role lists use.
         impl ::std::default::Default for LocationModel {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
+                    address: Err(
+                        "LocationModel.address: required, no value given".to_string(),
+                    ),
                     allow_new_asset_numbers: Err(
-                        "no value supplied for allow_new_asset_numbers".to_string(),
+                        "LocationModel.allow_new_asset_numbers: required, no value given"
+                            .to_string(),
                     ),
                     asset_number_required: Err(
-                        "no value supplied for asset_number_required".to_string(),
+                        "LocationModel.asset_number_required: required, no value given"
+                            .to_string(),
                     ),
                     auto_billing_setup: Err(
-                        "no value supplied for auto_billing_setup".to_string(),
+                        "LocationModel.auto_billing_setup: required, no value given"
+                            .to_string(),
                     ),
                     auto_complete_dumps: Err(
-                        "no value supplied for auto_complete_dumps".to_string(),
+                        "LocationModel.auto_complete_dumps: required, no value given"
+                            .to_string(),
                     ),
                     auto_rollover_enabled: Err(
-                        "no value supplied for auto_rollover_enabled".to_string(),
+                        "LocationModel.auto_rollover_enabled: required, no value given"
+                            .to_string(),
                     ),
                     bar_code_type: Err(
-                        "no value supplied for bar_code_type".to_string(),
+                        "LocationModel.bar_code_type: required, no value given"
+                            .to_string(),
                     ),
                     billing_accounts_global: Err(
-                        "no value supplied for billing_accounts_global".to_string(),
+                        "LocationModel.billing_accounts_global: required, no value given"
+                            .to_string(),
                     ),
-                    contact: Err("no value supplied for contact".to_string()),
+                    contact: Err(
+                        "LocationModel.contact: required, no value given".to_string(),
+                    ),
                     delivery_hidden: Err(
-                        "no value supplied for delivery_hidden".to_string(),
+                        "LocationModel.delivery_hidden: required, no value given"
+                            .to_string(),
                     ),
                     delivery_name: Err(
-                        "no value supplied for delivery_name".to_string(),
+                        "LocationModel.delivery_name: required, no value given"
+                            .to_string(),
                     ),
                     distance_factor: Err(
-                        "no value supplied for distance_factor".to_string(),
+                        "LocationModel.distance_factor: required, no value given"
+                            .to_string(),
                     ),
                     distance_label: Err(
-                        "no value supplied for distance_label".to_string(),
+                        "LocationModel.distance_label: required, no value given"
+                            .to_string(),
                     ),
                     do_share_drivers: Err(
-                        "no value supplied for do_share_drivers".to_string(),
+                        "LocationModel.do_share_drivers: required, no value given"
+                            .to_string(),
                     ),
                     driver_self_assignment: Err(
-                        "no value supplied for driver_self_assignment".to_string(),
+                        "LocationModel.driver_self_assignment: required, no value given"
+                            .to_string(),
                     ),
                     dropoff_hidden: Err(
-                        "no value supplied for dropoff_hidden".to_string(),
+                        "LocationModel.dropoff_hidden: required, no value given"
+                            .to_string(),
                     ),
-                    dropoff_name: Err("no value supplied for dropoff_name".to_string()),
-                    dtt_enabled: Err("no value supplied for dtt_enabled".to_string()),
+                    dropoff_name: Err(
+                        "LocationModel.dropoff_name: required, no value given"
+                            .to_string(),
+                    ),
+                    dtt_enabled: Err(
+                        "LocationModel.dtt_enabled: required, no value given".to_string(),
+                    ),
                     exchange_hidden: Err(
-                        "no value supplied for exchange_hidden".to_string(),
+                        "LocationModel.exchange_hidden: required, no value given"
+                            .to_string(),
                     ),
                     exchange_name: Err(
-                        "no value supplied for exchange_name".to_string(),
+                        "LocationModel.exchange_name: required, no value given"
+                            .to_string(),
                     ),
-                    id: Err("no value supplied for id".to_string()),
-                    is_active: Err("no value supplied for is_active".to_string()),
-                    leed_enabled: Err("no value supplied for leed_enabled".to_string()),
+                    id: Err("LocationModel.id: required, no value given".to_string()),
+                    is_active: Err(
+                        "LocationModel.is_active: required, no value given".to_string(),
+                    ),
+                    leed_enabled: Err(
+                        "LocationModel.leed_enabled: required, no value given"
+                            .to_string(),
+                    ),
                     main_inventory_name: Err(
-                        "no value supplied for main_inventory_name".to_string(),
+                        "LocationModel.main_inventory_name: required, no value given"
+                            .to_string(),
                     ),
-                    name: Err("no value supplied for name".to_string()),
+                    name: Err(
+                        "LocationModel.name: required, no value given".to_string(),
+                    ),
                     notify_on_acknowledged_job: Err(
-                        "no value supplied for notify_on_acknowledged_job".to_string(),
+                        "LocationModel.notify_on_acknowledged_job: required, no value given"
+                            .to_string(),
                     ),
                     notify_on_completed_job: Err(
-                        "no value supplied for notify_on_completed_job".to_string(),
+                        "LocationModel.notify_on_completed_job: required, no value given"
+                            .to_string(),
                     ),
                     notify_on_dispatched_job: Err(
-                        "no value supplied for notify_on_dispatched_job".to_string(),
+                        "LocationModel.notify_on_dispatched_job: required, no value given"
+                            .to_string(),
                     ),
                     notify_on_failed_job: Err(
-                        "no value supplied for notify_on_failed_job".to_string(),
+                        "LocationModel.notify_on_failed_job: required, no value given"
+                            .to_string(),
                     ),
                     pickup_hidden: Err(
-                        "no value supplied for pickup_hidden".to_string(),
+                        "LocationModel.pickup_hidden: required, no value given"
+                            .to_string(),
                     ),
-                    pickup_name: Err("no value supplied for pickup_name".to_string()),
+                    pickup_name: Err(
+                        "LocationModel.pickup_name: required, no value given".to_string(),
+                    ),
                     require_reason_fail_delay: Err(
-                        "no value supplied for require_reason_fail_delay".to_string(),
+                        "LocationModel.require_reason_fail_delay: required, no value given"
+                            .to_string(),
                     ),
                     require_reference_number: Err(
-                        "no value supplied for require_reference_number".to_string(),
+                        "LocationModel.require_reference_number: required, no value given"
+                            .to_string(),
                     ),
                     require_signature: Err(
-                        "no value supplied for require_signature".to_string(),
+                        "LocationModel.require_signature: required, no value given"
+                            .to_string(),
                     ),
                     service_disclaimer: Err(
-                        "no value supplied for service_disclaimer".to_string(),
+                        "LocationModel.service_disclaimer: required, no value given"
+                            .to_string(),
                     ),
                     service_hidden: Err(
-                        "no value supplied for service_hidden".to_string(),
+                        "LocationModel.service_hidden: required, no value given"
+                            .to_string(),
                     ),
-                    service_name: Err("no value supplied for service_name".to_string()),
+                    service_name: Err(
+                        "LocationModel.service_name: required, no value given"
+                            .to_string(),
+                    ),
                     use_additional_items: Err(
-                        "no value supplied for use_additional_items".to_string(),
+                        "LocationModel.use_additional_items: required, no value given"
+                            .to_string(),
                     ),
                 }
             }
@@ -16971,9 +18088,11 @@ endpoint role lists use.
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "address",
+                        e,
+                    ));
                 self
             }
             pub fn allow_new_asset_numbers<T>(mut self, value: T) -> Self
@@ -16983,11 +18102,11 @@ endpoint role lists use.
             {
                 self.allow_new_asset_numbers = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for allow_new_asset_numbers: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "allow_new_asset_numbers",
+                        e,
+                    ));
                 self
             }
             pub fn asset_number_required<T>(mut self, value: T) -> Self
@@ -16997,11 +18116,11 @@ endpoint role lists use.
             {
                 self.asset_number_required = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_number_required: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "asset_number_required",
+                        e,
+                    ));
                 self
             }
             pub fn auto_billing_setup<T>(mut self, value: T) -> Self
@@ -17011,11 +18130,11 @@ endpoint role lists use.
             {
                 self.auto_billing_setup = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for auto_billing_setup: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "auto_billing_setup",
+                        e,
+                    ));
                 self
             }
             pub fn auto_complete_dumps<T>(mut self, value: T) -> Self
@@ -17025,11 +18144,11 @@ endpoint role lists use.
             {
                 self.auto_complete_dumps = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for auto_complete_dumps: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "auto_complete_dumps",
+                        e,
+                    ));
                 self
             }
             pub fn auto_rollover_enabled<T>(mut self, value: T) -> Self
@@ -17039,11 +18158,11 @@ endpoint role lists use.
             {
                 self.auto_rollover_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for auto_rollover_enabled: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "auto_rollover_enabled",
+                        e,
+                    ));
                 self
             }
             pub fn bar_code_type<T>(mut self, value: T) -> Self
@@ -17053,9 +18172,11 @@ endpoint role lists use.
             {
                 self.bar_code_type = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bar_code_type: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "bar_code_type",
+                        e,
+                    ));
                 self
             }
             pub fn billing_accounts_global<T>(mut self, value: T) -> Self
@@ -17065,11 +18186,11 @@ endpoint role lists use.
             {
                 self.billing_accounts_global = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for billing_accounts_global: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "billing_accounts_global",
+                        e,
+                    ));
                 self
             }
             pub fn contact<T>(mut self, value: T) -> Self
@@ -17079,9 +18200,11 @@ endpoint role lists use.
             {
                 self.contact = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for contact: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "contact",
+                        e,
+                    ));
                 self
             }
             pub fn delivery_hidden<T>(mut self, value: T) -> Self
@@ -17091,11 +18214,11 @@ endpoint role lists use.
             {
                 self.delivery_hidden = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for delivery_hidden: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "delivery_hidden",
+                        e,
+                    ));
                 self
             }
             pub fn delivery_name<T>(mut self, value: T) -> Self
@@ -17105,9 +18228,11 @@ endpoint role lists use.
             {
                 self.delivery_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for delivery_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "delivery_name",
+                        e,
+                    ));
                 self
             }
             pub fn distance_factor<T>(mut self, value: T) -> Self
@@ -17117,11 +18242,11 @@ endpoint role lists use.
             {
                 self.distance_factor = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for distance_factor: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "distance_factor",
+                        e,
+                    ));
                 self
             }
             pub fn distance_label<T>(mut self, value: T) -> Self
@@ -17131,11 +18256,11 @@ endpoint role lists use.
             {
                 self.distance_label = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for distance_label: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "distance_label",
+                        e,
+                    ));
                 self
             }
             pub fn do_share_drivers<T>(mut self, value: T) -> Self
@@ -17145,11 +18270,11 @@ endpoint role lists use.
             {
                 self.do_share_drivers = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for do_share_drivers: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "do_share_drivers",
+                        e,
+                    ));
                 self
             }
             pub fn driver_self_assignment<T>(mut self, value: T) -> Self
@@ -17159,11 +18284,11 @@ endpoint role lists use.
             {
                 self.driver_self_assignment = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for driver_self_assignment: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "driver_self_assignment",
+                        e,
+                    ));
                 self
             }
             pub fn dropoff_hidden<T>(mut self, value: T) -> Self
@@ -17173,11 +18298,11 @@ endpoint role lists use.
             {
                 self.dropoff_hidden = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dropoff_hidden: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "dropoff_hidden",
+                        e,
+                    ));
                 self
             }
             pub fn dropoff_name<T>(mut self, value: T) -> Self
@@ -17187,9 +18312,11 @@ endpoint role lists use.
             {
                 self.dropoff_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dropoff_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "dropoff_name",
+                        e,
+                    ));
                 self
             }
             pub fn dtt_enabled<T>(mut self, value: T) -> Self
@@ -17199,9 +18326,11 @@ endpoint role lists use.
             {
                 self.dtt_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dtt_enabled: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "dtt_enabled",
+                        e,
+                    ));
                 self
             }
             pub fn exchange_hidden<T>(mut self, value: T) -> Self
@@ -17211,11 +18340,11 @@ endpoint role lists use.
             {
                 self.exchange_hidden = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for exchange_hidden: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "exchange_hidden",
+                        e,
+                    ));
                 self
             }
             pub fn exchange_name<T>(mut self, value: T) -> Self
@@ -17225,9 +18354,11 @@ endpoint role lists use.
             {
                 self.exchange_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for exchange_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "exchange_name",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -17237,7 +18368,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("LocationModel", "id", e));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -17247,9 +18378,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn leed_enabled<T>(mut self, value: T) -> Self
@@ -17259,9 +18392,11 @@ endpoint role lists use.
             {
                 self.leed_enabled = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for leed_enabled: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "leed_enabled",
+                        e,
+                    ));
                 self
             }
             pub fn main_inventory_name<T>(mut self, value: T) -> Self
@@ -17271,11 +18406,11 @@ endpoint role lists use.
             {
                 self.main_inventory_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for main_inventory_name: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "main_inventory_name",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -17285,9 +18420,7 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("LocationModel", "name", e));
                 self
             }
             pub fn notify_on_acknowledged_job<T>(mut self, value: T) -> Self
@@ -17297,11 +18430,11 @@ endpoint role lists use.
             {
                 self.notify_on_acknowledged_job = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_acknowledged_job: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "notify_on_acknowledged_job",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_completed_job<T>(mut self, value: T) -> Self
@@ -17311,11 +18444,11 @@ endpoint role lists use.
             {
                 self.notify_on_completed_job = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_completed_job: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "notify_on_completed_job",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_dispatched_job<T>(mut self, value: T) -> Self
@@ -17325,11 +18458,11 @@ endpoint role lists use.
             {
                 self.notify_on_dispatched_job = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_dispatched_job: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "notify_on_dispatched_job",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_failed_job<T>(mut self, value: T) -> Self
@@ -17339,11 +18472,11 @@ endpoint role lists use.
             {
                 self.notify_on_failed_job = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_failed_job: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "notify_on_failed_job",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_hidden<T>(mut self, value: T) -> Self
@@ -17353,9 +18486,11 @@ endpoint role lists use.
             {
                 self.pickup_hidden = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_hidden: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "pickup_hidden",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_name<T>(mut self, value: T) -> Self
@@ -17365,9 +18500,11 @@ endpoint role lists use.
             {
                 self.pickup_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "pickup_name",
+                        e,
+                    ));
                 self
             }
             pub fn require_reason_fail_delay<T>(mut self, value: T) -> Self
@@ -17377,11 +18514,11 @@ endpoint role lists use.
             {
                 self.require_reason_fail_delay = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_reason_fail_delay: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "require_reason_fail_delay",
+                        e,
+                    ));
                 self
             }
             pub fn require_reference_number<T>(mut self, value: T) -> Self
@@ -17391,11 +18528,11 @@ endpoint role lists use.
             {
                 self.require_reference_number = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_reference_number: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "require_reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn require_signature<T>(mut self, value: T) -> Self
@@ -17405,11 +18542,11 @@ endpoint role lists use.
             {
                 self.require_signature = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_signature: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "require_signature",
+                        e,
+                    ));
                 self
             }
             pub fn service_disclaimer<T>(mut self, value: T) -> Self
@@ -17419,11 +18556,11 @@ endpoint role lists use.
             {
                 self.service_disclaimer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for service_disclaimer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "service_disclaimer",
+                        e,
+                    ));
                 self
             }
             pub fn service_hidden<T>(mut self, value: T) -> Self
@@ -17433,11 +18570,11 @@ endpoint role lists use.
             {
                 self.service_hidden = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for service_hidden: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "service_hidden",
+                        e,
+                    ));
                 self
             }
             pub fn service_name<T>(mut self, value: T) -> Self
@@ -17447,9 +18584,11 @@ endpoint role lists use.
             {
                 self.service_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for service_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "service_name",
+                        e,
+                    ));
                 self
             }
             pub fn use_additional_items<T>(mut self, value: T) -> Self
@@ -17459,11 +18598,11 @@ endpoint role lists use.
             {
                 self.use_additional_items = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for use_additional_items: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "LocationModel",
+                        "use_additional_items",
+                        e,
+                    ));
                 self
             }
         }
@@ -17579,12 +18718,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "MaterialListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "MaterialListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "MaterialListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "MaterialListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -17596,9 +18745,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -17608,21 +18759,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::MaterialModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::MaterialModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -17632,9 +18785,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -17644,9 +18799,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -17696,17 +18853,31 @@ endpoint role lists use.
         impl ::std::default::Default for MaterialModel {
             fn default() -> Self {
                 Self {
-                    created_on: Err("no value supplied for created_on".to_string()),
-                    description: Err("no value supplied for description".to_string()),
-                    factor: Err("no value supplied for factor".to_string()),
-                    group_description: Err(
-                        "no value supplied for group_description".to_string(),
+                    created_on: Err(
+                        "MaterialModel.created_on: required, no value given".to_string(),
                     ),
-                    id: Err("no value supplied for id".to_string()),
-                    line_item_id: Err("no value supplied for line_item_id".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    unit_price: Err("no value supplied for unit_price".to_string()),
-                    uom: Err("no value supplied for uom".to_string()),
+                    description: Err(
+                        "MaterialModel.description: required, no value given".to_string(),
+                    ),
+                    factor: Err(
+                        "MaterialModel.factor: required, no value given".to_string(),
+                    ),
+                    group_description: Err(
+                        "MaterialModel.group_description: required, no value given"
+                            .to_string(),
+                    ),
+                    id: Err("MaterialModel.id: required, no value given".to_string()),
+                    line_item_id: Err(
+                        "MaterialModel.line_item_id: required, no value given"
+                            .to_string(),
+                    ),
+                    location_id: Err(
+                        "MaterialModel.location_id: required, no value given".to_string(),
+                    ),
+                    unit_price: Err(
+                        "MaterialModel.unit_price: required, no value given".to_string(),
+                    ),
+                    uom: Err("MaterialModel.uom: required, no value given".to_string()),
                 }
             }
         }
@@ -17718,9 +18889,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn description<T>(mut self, value: T) -> Self
@@ -17730,9 +18903,11 @@ endpoint role lists use.
             {
                 self.description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "description",
+                        e,
+                    ));
                 self
             }
             pub fn factor<T>(mut self, value: T) -> Self
@@ -17742,9 +18917,11 @@ endpoint role lists use.
             {
                 self.factor = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for factor: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "factor",
+                        e,
+                    ));
                 self
             }
             pub fn group_description<T>(mut self, value: T) -> Self
@@ -17754,11 +18931,11 @@ endpoint role lists use.
             {
                 self.group_description = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for group_description: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "group_description",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -17768,7 +18945,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("MaterialModel", "id", e));
                 self
             }
             pub fn line_item_id<T>(mut self, value: T) -> Self
@@ -17778,9 +18955,11 @@ endpoint role lists use.
             {
                 self.line_item_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_item_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "line_item_id",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -17790,9 +18969,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn unit_price<T>(mut self, value: T) -> Self
@@ -17802,9 +18983,11 @@ endpoint role lists use.
             {
                 self.unit_price = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for unit_price: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "MaterialModel",
+                        "unit_price",
+                        e,
+                    ));
                 self
             }
             pub fn uom<T>(mut self, value: T) -> Self
@@ -17814,9 +18997,7 @@ endpoint role lists use.
             {
                 self.uom = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uom: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("MaterialModel", "uom", e));
                 self
             }
         }
@@ -17868,12 +19049,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "TenantListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "TenantListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "TenantListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "TenantListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -17885,9 +19076,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -17897,21 +19090,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::TenantModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::TenantModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "TenantListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -17921,9 +19116,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -17933,9 +19130,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -17985,18 +19184,32 @@ endpoint role lists use.
         impl ::std::default::Default for TenantModel {
             fn default() -> Self {
                 Self {
-                    address: Err("no value supplied for address".to_string()),
-                    city: Err("no value supplied for city".to_string()),
-                    code: Err("no value supplied for code".to_string()),
-                    created_on: Err("no value supplied for created_on".to_string()),
-                    email: Err("no value supplied for email".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    is_active: Err("no value supplied for is_active".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    phone: Err("no value supplied for phone".to_string()),
-                    state: Err("no value supplied for state".to_string()),
-                    truck_limit: Err("no value supplied for truck_limit".to_string()),
-                    zip: Err("no value supplied for zip".to_string()),
+                    address: Err(
+                        "TenantModel.address: required, no value given".to_string(),
+                    ),
+                    city: Err("TenantModel.city: required, no value given".to_string()),
+                    code: Err("TenantModel.code: required, no value given".to_string()),
+                    created_on: Err(
+                        "TenantModel.created_on: required, no value given".to_string(),
+                    ),
+                    email: Err(
+                        "TenantModel.email: required, no value given".to_string(),
+                    ),
+                    id: Err("TenantModel.id: required, no value given".to_string()),
+                    is_active: Err(
+                        "TenantModel.is_active: required, no value given".to_string(),
+                    ),
+                    name: Err("TenantModel.name: required, no value given".to_string()),
+                    phone: Err(
+                        "TenantModel.phone: required, no value given".to_string(),
+                    ),
+                    state: Err(
+                        "TenantModel.state: required, no value given".to_string(),
+                    ),
+                    truck_limit: Err(
+                        "TenantModel.truck_limit: required, no value given".to_string(),
+                    ),
+                    zip: Err("TenantModel.zip: required, no value given".to_string()),
                 }
             }
         }
@@ -18008,9 +19221,7 @@ endpoint role lists use.
             {
                 self.address = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "address", e));
                 self
             }
             pub fn city<T>(mut self, value: T) -> Self
@@ -18020,9 +19231,7 @@ endpoint role lists use.
             {
                 self.city = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for city: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "city", e));
                 self
             }
             pub fn code<T>(mut self, value: T) -> Self
@@ -18032,9 +19241,7 @@ endpoint role lists use.
             {
                 self.code = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for code: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "code", e));
                 self
             }
             pub fn created_on<T>(mut self, value: T) -> Self
@@ -18044,9 +19251,11 @@ endpoint role lists use.
             {
                 self.created_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantModel",
+                        "created_on",
+                        e,
+                    ));
                 self
             }
             pub fn email<T>(mut self, value: T) -> Self
@@ -18056,9 +19265,7 @@ endpoint role lists use.
             {
                 self.email = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "email", e));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -18068,7 +19275,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("TenantModel", "id", e));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -18078,9 +19285,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -18090,9 +19299,7 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "name", e));
                 self
             }
             pub fn phone<T>(mut self, value: T) -> Self
@@ -18102,9 +19309,7 @@ endpoint role lists use.
             {
                 self.phone = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for phone: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "phone", e));
                 self
             }
             pub fn state<T>(mut self, value: T) -> Self
@@ -18114,9 +19319,7 @@ endpoint role lists use.
             {
                 self.state = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for state: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "state", e));
                 self
             }
             pub fn truck_limit<T>(mut self, value: T) -> Self
@@ -18126,9 +19329,11 @@ endpoint role lists use.
             {
                 self.truck_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for truck_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TenantModel",
+                        "truck_limit",
+                        e,
+                    ));
                 self
             }
             pub fn zip<T>(mut self, value: T) -> Self
@@ -18138,9 +19343,7 @@ endpoint role lists use.
             {
                 self.zip = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for zip: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TenantModel", "zip", e));
                 self
             }
         }
@@ -18198,12 +19401,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "ThirdPartyHaulerConnectionListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "ThirdPartyHaulerConnectionListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "ThirdPartyHaulerConnectionListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "ThirdPartyHaulerConnectionListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -18215,9 +19428,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -18227,23 +19442,25 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::ThirdPartyHaulerConnectionModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -18253,9 +19470,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -18265,9 +19484,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -18328,18 +19549,41 @@ endpoint role lists use.
         impl ::std::default::Default for ThirdPartyHaulerConnectionModel {
             fn default() -> Self {
                 Self {
-                    approved_by: Err("no value supplied for approved_by".to_string()),
-                    approved_on: Err("no value supplied for approved_on".to_string()),
-                    denied_on: Err("no value supplied for denied_on".to_string()),
-                    is_approved: Err("no value supplied for is_approved".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    provider_id: Err("no value supplied for provider_id".to_string()),
-                    provider_name: Err(
-                        "no value supplied for provider_name".to_string(),
+                    approved_by: Err(
+                        "ThirdPartyHaulerConnectionModel.approved_by: required, no value given"
+                            .to_string(),
                     ),
-                    requested_on: Err("no value supplied for requested_on".to_string()),
+                    approved_on: Err(
+                        "ThirdPartyHaulerConnectionModel.approved_on: required, no value given"
+                            .to_string(),
+                    ),
+                    denied_on: Err(
+                        "ThirdPartyHaulerConnectionModel.denied_on: required, no value given"
+                            .to_string(),
+                    ),
+                    is_approved: Err(
+                        "ThirdPartyHaulerConnectionModel.is_approved: required, no value given"
+                            .to_string(),
+                    ),
+                    location_id: Err(
+                        "ThirdPartyHaulerConnectionModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
+                    provider_id: Err(
+                        "ThirdPartyHaulerConnectionModel.provider_id: required, no value given"
+                            .to_string(),
+                    ),
+                    provider_name: Err(
+                        "ThirdPartyHaulerConnectionModel.provider_name: required, no value given"
+                            .to_string(),
+                    ),
+                    requested_on: Err(
+                        "ThirdPartyHaulerConnectionModel.requested_on: required, no value given"
+                            .to_string(),
+                    ),
                     third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
+                        "ThirdPartyHaulerConnectionModel.third_party_hauler_id: required, no value given"
+                            .to_string(),
                     ),
                 }
             }
@@ -18352,9 +19596,11 @@ endpoint role lists use.
             {
                 self.approved_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for approved_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "approved_by",
+                        e,
+                    ));
                 self
             }
             pub fn approved_on<T>(mut self, value: T) -> Self
@@ -18364,9 +19610,11 @@ endpoint role lists use.
             {
                 self.approved_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for approved_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "approved_on",
+                        e,
+                    ));
                 self
             }
             pub fn denied_on<T>(mut self, value: T) -> Self
@@ -18376,9 +19624,11 @@ endpoint role lists use.
             {
                 self.denied_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for denied_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "denied_on",
+                        e,
+                    ));
                 self
             }
             pub fn is_approved<T>(mut self, value: T) -> Self
@@ -18388,9 +19638,11 @@ endpoint role lists use.
             {
                 self.is_approved = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_approved: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "is_approved",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -18400,9 +19652,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn provider_id<T>(mut self, value: T) -> Self
@@ -18412,9 +19666,11 @@ endpoint role lists use.
             {
                 self.provider_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for provider_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "provider_id",
+                        e,
+                    ));
                 self
             }
             pub fn provider_name<T>(mut self, value: T) -> Self
@@ -18424,9 +19680,11 @@ endpoint role lists use.
             {
                 self.provider_name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for provider_name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "provider_name",
+                        e,
+                    ));
                 self
             }
             pub fn requested_on<T>(mut self, value: T) -> Self
@@ -18436,9 +19694,11 @@ endpoint role lists use.
             {
                 self.requested_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for requested_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "requested_on",
+                        e,
+                    ));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -18448,11 +19708,11 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerConnectionModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -18506,12 +19766,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "ThirdPartyHaulerListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "ThirdPartyHaulerListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "ThirdPartyHaulerListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "ThirdPartyHaulerListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -18523,9 +19793,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -18535,23 +19807,25 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::vec::Vec<super::ThirdPartyHaulerModel>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -18561,9 +19835,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -18573,9 +19849,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -18614,8 +19892,13 @@ endpoint role lists use.
         impl ::std::default::Default for ThirdPartyHaulerModel {
             fn default() -> Self {
                 Self {
-                    id: Err("no value supplied for id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
+                    id: Err(
+                        "ThirdPartyHaulerModel.id: required, no value given".to_string(),
+                    ),
+                    name: Err(
+                        "ThirdPartyHaulerModel.name: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -18627,7 +19910,11 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerModel",
+                        "id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -18637,9 +19924,11 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "ThirdPartyHaulerModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
         }
@@ -18679,12 +19968,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "TruckListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "TruckListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "TruckListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "TruckListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -18696,9 +19995,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -18708,21 +20009,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::TruckModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::TruckModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "TruckListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -18732,9 +20035,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -18744,9 +20049,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -18805,26 +20112,37 @@ endpoint role lists use.
         impl ::std::default::Default for TruckModel {
             fn default() -> Self {
                 Self {
-                    driver_id: Err("no value supplied for driver_id".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    interface_color: Err(
-                        "no value supplied for interface_color".to_string(),
+                    driver_id: Err(
+                        "TruckModel.driver_id: required, no value given".to_string(),
                     ),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    notes: Err("no value supplied for notes".to_string()),
+                    id: Err("TruckModel.id: required, no value given".to_string()),
+                    interface_color: Err(
+                        "TruckModel.interface_color: required, no value given"
+                            .to_string(),
+                    ),
+                    location_id: Err(
+                        "TruckModel.location_id: required, no value given".to_string(),
+                    ),
+                    name: Err("TruckModel.name: required, no value given".to_string()),
+                    notes: Err("TruckModel.notes: required, no value given".to_string()),
                     out_of_service: Err(
-                        "no value supplied for out_of_service".to_string(),
+                        "TruckModel.out_of_service: required, no value given".to_string(),
                     ),
                     require_odometer: Err(
-                        "no value supplied for require_odometer".to_string(),
+                        "TruckModel.require_odometer: required, no value given"
+                            .to_string(),
                     ),
                     third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
+                        "TruckModel.third_party_hauler_id: required, no value given"
+                            .to_string(),
                     ),
-                    trailer_id: Err("no value supplied for trailer_id".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    weight: Err("no value supplied for weight".to_string()),
+                    trailer_id: Err(
+                        "TruckModel.trailer_id: required, no value given".to_string(),
+                    ),
+                    type_: Err("TruckModel.type_: required, no value given".to_string()),
+                    weight: Err(
+                        "TruckModel.weight: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -18836,9 +20154,11 @@ endpoint role lists use.
             {
                 self.driver_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "driver_id",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -18848,21 +20168,19 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("TruckModel", "id", e));
                 self
             }
             pub fn interface_color<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.interface_color = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for interface_color: {e}"
-                        )
-                    });
+                self.interface_color = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "interface_color",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -18872,9 +20190,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
@@ -18884,9 +20204,7 @@ endpoint role lists use.
             {
                 self.name = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TruckModel", "name", e));
                 self
             }
             pub fn notes<T>(mut self, value: T) -> Self
@@ -18896,9 +20214,7 @@ endpoint role lists use.
             {
                 self.notes = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for notes: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TruckModel", "notes", e));
                 self
             }
             pub fn out_of_service<T>(mut self, value: T) -> Self
@@ -18908,11 +20224,11 @@ endpoint role lists use.
             {
                 self.out_of_service = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for out_of_service: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "out_of_service",
+                        e,
+                    ));
                 self
             }
             pub fn require_odometer<T>(mut self, value: T) -> Self
@@ -18922,11 +20238,11 @@ endpoint role lists use.
             {
                 self.require_odometer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_odometer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "require_odometer",
+                        e,
+                    ));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -18936,11 +20252,11 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
             pub fn trailer_id<T>(mut self, value: T) -> Self
@@ -18950,9 +20266,11 @@ endpoint role lists use.
             {
                 self.trailer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for trailer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "TruckModel",
+                        "trailer_id",
+                        e,
+                    ));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -18962,9 +20280,7 @@ endpoint role lists use.
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TruckModel", "type", e));
                 self
             }
             pub fn weight<T>(mut self, value: T) -> Self
@@ -18974,9 +20290,7 @@ endpoint role lists use.
             {
                 self.weight = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weight: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("TruckModel", "weight", e));
                 self
             }
         }
@@ -19061,32 +20375,59 @@ endpoint role lists use.
         impl ::std::default::Default for UpdateCustomerAddressModel {
             fn default() -> Self {
                 Self {
-                    country: Err("no value supplied for country".to_string()),
-                    is_billing: Err("no value supplied for is_billing".to_string()),
-                    is_shipping: Err("no value supplied for is_shipping".to_string()),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    line_1: Err("no value supplied for line_1".to_string()),
+                    country: Err(
+                        "UpdateCustomerAddressModel.country: required, no value given"
+                            .to_string(),
+                    ),
+                    is_billing: Err(
+                        "UpdateCustomerAddressModel.is_billing: required, no value given"
+                            .to_string(),
+                    ),
+                    is_shipping: Err(
+                        "UpdateCustomerAddressModel.is_shipping: required, no value given"
+                            .to_string(),
+                    ),
+                    latitude: Err(
+                        "UpdateCustomerAddressModel.latitude: required, no value given"
+                            .to_string(),
+                    ),
+                    line_1: Err(
+                        "UpdateCustomerAddressModel.line_1: required, no value given"
+                            .to_string(),
+                    ),
                     line_2: Ok(Default::default()),
                     line_3: Ok(Default::default()),
                     line_4: Ok(Default::default()),
-                    locality: Err("no value supplied for locality".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    postcode: Err("no value supplied for postcode".to_string()),
-                    region: Err("no value supplied for region".to_string()),
+                    locality: Err(
+                        "UpdateCustomerAddressModel.locality: required, no value given"
+                            .to_string(),
+                    ),
+                    longitude: Err(
+                        "UpdateCustomerAddressModel.longitude: required, no value given"
+                            .to_string(),
+                    ),
+                    postcode: Err(
+                        "UpdateCustomerAddressModel.postcode: required, no value given"
+                            .to_string(),
+                    ),
+                    region: Err(
+                        "UpdateCustomerAddressModel.region: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
         impl UpdateCustomerAddressModel {
             pub fn country<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateCustomerAddressModelCountry>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::UpdateCustomerAddressModelCountry>,
             {
-                self.country = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for country: {e}")
-                    });
+                self.country = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "country",
+                        e,
+                    ));
                 self
             }
             pub fn is_billing<T>(mut self, value: T) -> Self
@@ -19096,9 +20437,11 @@ endpoint role lists use.
             {
                 self.is_billing = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_billing: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "is_billing",
+                        e,
+                    ));
                 self
             }
             pub fn is_shipping<T>(mut self, value: T) -> Self
@@ -19108,9 +20451,11 @@ endpoint role lists use.
             {
                 self.is_shipping = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_shipping: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "is_shipping",
+                        e,
+                    ));
                 self
             }
             pub fn latitude<T>(mut self, value: T) -> Self
@@ -19120,75 +20465,77 @@ endpoint role lists use.
             {
                 self.latitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "latitude",
+                        e,
+                    ));
                 self
             }
             pub fn line_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateCustomerAddressModelLine1>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::UpdateCustomerAddressModelLine1>,
             {
-                self.line_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_1: {e}")
-                    });
+                self.line_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "line_1",
+                        e,
+                    ));
                 self
             }
             pub fn line_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerAddressModelLine2>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_2: {e}")
-                    });
+                self.line_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "line_2",
+                        e,
+                    ));
                 self
             }
             pub fn line_3<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerAddressModelLine3>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_3 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_3: {e}")
-                    });
+                self.line_3 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "line_3",
+                        e,
+                    ));
                 self
             }
             pub fn line_4<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerAddressModelLine4>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.line_4 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for line_4: {e}")
-                    });
+                self.line_4 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "line_4",
+                        e,
+                    ));
                 self
             }
             pub fn locality<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateCustomerAddressModelLocality>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::UpdateCustomerAddressModelLocality>,
             {
-                self.locality = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for locality: {e}")
-                    });
+                self.locality = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "locality",
+                        e,
+                    ));
                 self
             }
             pub fn longitude<T>(mut self, value: T) -> Self
@@ -19198,33 +20545,35 @@ endpoint role lists use.
             {
                 self.longitude = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "longitude",
+                        e,
+                    ));
                 self
             }
             pub fn postcode<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateCustomerAddressModelPostcode>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::UpdateCustomerAddressModelPostcode>,
             {
-                self.postcode = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for postcode: {e}")
-                    });
+                self.postcode = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "postcode",
+                        e,
+                    ));
                 self
             }
             pub fn region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<super::UpdateCustomerAddressModelRegion>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<super::UpdateCustomerAddressModelRegion>,
             {
-                self.region = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for region: {e}")
-                    });
+                self.region = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerAddressModel",
+                        "region",
+                        e,
+                    ));
                 self
             }
         }
@@ -19326,44 +20675,44 @@ endpoint role lists use.
         impl UpdateCustomerContactModel {
             pub fn email<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerContactModelEmail>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.email = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for email: {e}")
-                    });
+                self.email = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "email",
+                        e,
+                    ));
                 self
             }
             pub fn fax<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerContactModelFax>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.fax = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fax: {e}")
-                    });
+                self.fax = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "fax",
+                        e,
+                    ));
                 self
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerContactModelName>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_acknowledged_request<T>(mut self, value: T) -> Self
@@ -19373,11 +20722,11 @@ endpoint role lists use.
             {
                 self.notify_on_acknowledged_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_acknowledged_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "notify_on_acknowledged_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_completed_request<T>(mut self, value: T) -> Self
@@ -19387,11 +20736,11 @@ endpoint role lists use.
             {
                 self.notify_on_completed_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_completed_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "notify_on_completed_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_dispatched_request<T>(mut self, value: T) -> Self
@@ -19401,11 +20750,11 @@ endpoint role lists use.
             {
                 self.notify_on_dispatched_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_dispatched_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "notify_on_dispatched_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_failed_request<T>(mut self, value: T) -> Self
@@ -19415,11 +20764,11 @@ endpoint role lists use.
             {
                 self.notify_on_failed_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_failed_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "notify_on_failed_request",
+                        e,
+                    ));
                 self
             }
             pub fn notify_on_new_request<T>(mut self, value: T) -> Self
@@ -19429,25 +20778,25 @@ endpoint role lists use.
             {
                 self.notify_on_new_request = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for notify_on_new_request: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "notify_on_new_request",
+                        e,
+                    ));
                 self
             }
             pub fn number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerContactModelNumber>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
+                self.number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerContactModel",
+                        "number",
+                        e,
+                    ));
                 self
             }
         }
@@ -19541,9 +20890,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -19553,35 +20904,35 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -19591,21 +20942,23 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -19615,9 +20968,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerLocationModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -19674,16 +21029,16 @@ endpoint role lists use.
         impl UpdateCustomerModel {
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateCustomerModelName>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
+                self.name = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerModel",
+                        "name",
+                        e,
+                    ));
                 self
             }
             pub fn parent_id<T>(mut self, value: T) -> Self
@@ -19693,9 +21048,11 @@ endpoint role lists use.
             {
                 self.parent_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for parent_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateCustomerModel",
+                        "parent_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -19791,38 +21148,34 @@ endpoint role lists use.
         impl UpdateDispatchCustomerLocationModel {
             pub fn account_number_1<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::UpdateDispatchCustomerLocationModelAccountNumber1,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.account_number_1 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_1: {e}"
-                        )
-                    });
+                self.account_number_1 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "account_number_1",
+                        e,
+                    ));
                 self
             }
             pub fn account_number_2<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::UpdateDispatchCustomerLocationModelAccountNumber2,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.account_number_2 = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for account_number_2: {e}"
-                        )
-                    });
+                self.account_number_2 = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "account_number_2",
+                        e,
+                    ));
                 self
             }
             pub fn is_active<T>(mut self, value: T) -> Self
@@ -19832,9 +21185,11 @@ endpoint role lists use.
             {
                 self.is_active = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "is_active",
+                        e,
+                    ));
                 self
             }
             pub fn is_commercial<T>(mut self, value: T) -> Self
@@ -19844,41 +21199,41 @@ endpoint role lists use.
             {
                 self.is_commercial = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "is_commercial",
+                        e,
+                    ));
                 self
             }
             pub fn note<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateDispatchCustomerLocationModelNote>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
+                self.note = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "note",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::UpdateDispatchCustomerLocationModelReferenceNumber,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn renewal_date<T>(mut self, value: T) -> Self
@@ -19888,41 +21243,43 @@ endpoint role lists use.
             {
                 self.renewal_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "renewal_date",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::UpdateDispatchCustomerLocationModelSalesRep,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
+                self.sales_rep = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "sales_rep",
+                        e,
+                    ));
                 self
             }
             pub fn sales_rep_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<
                         super::UpdateDispatchCustomerLocationModelSalesRepId,
                     >,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.sales_rep_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep_id: {e}")
-                    });
+                self.sales_rep_id = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "sales_rep_id",
+                        e,
+                    ));
                 self
             }
             pub fn suspension_id<T>(mut self, value: T) -> Self
@@ -19932,9 +21289,11 @@ endpoint role lists use.
             {
                 self.suspension_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDispatchCustomerLocationModel",
+                        "suspension_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -20002,21 +21361,23 @@ endpoint role lists use.
             {
                 self.is_read = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_read: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDriverChatMessageModel",
+                        "is_read",
+                        e,
+                    ));
                 self
             }
             pub fn text<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.text = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
+                self.text = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateDriverChatMessageModel",
+                        "text",
+                        e,
+                    ));
                 self
             }
         }
@@ -20218,16 +21579,16 @@ endpoint role lists use.
         impl UpdateJobProfileModel {
             pub fn add_to_routes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateJobProfileModelAddToRoutes>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.add_to_routes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for add_to_routes: {e}")
-                    });
+                self.add_to_routes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "add_to_routes",
+                        e,
+                    ));
                 self
             }
             pub fn add_to_routes_settings<T>(mut self, value: T) -> Self
@@ -20239,11 +21600,11 @@ endpoint role lists use.
             {
                 self.add_to_routes_settings = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for add_to_routes_settings: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "add_to_routes_settings",
+                        e,
+                    ));
                 self
             }
             pub fn arrived_at_destination_on<T>(mut self, value: T) -> Self
@@ -20253,11 +21614,11 @@ endpoint role lists use.
             {
                 self.arrived_at_destination_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for arrived_at_destination_on: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "arrived_at_destination_on",
+                        e,
+                    ));
                 self
             }
             pub fn asset_dropped_id<T>(mut self, value: T) -> Self
@@ -20267,11 +21628,11 @@ endpoint role lists use.
             {
                 self.asset_dropped_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_dropped_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "asset_dropped_id",
+                        e,
+                    ));
                 self
             }
             pub fn asset_id<T>(mut self, value: T) -> Self
@@ -20281,9 +21642,11 @@ endpoint role lists use.
             {
                 self.asset_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "asset_id",
+                        e,
+                    ));
                 self
             }
             pub fn asset_quantity<T>(mut self, value: T) -> Self
@@ -20293,11 +21656,11 @@ endpoint role lists use.
             {
                 self.asset_quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_quantity: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "asset_quantity",
+                        e,
+                    ));
                 self
             }
             pub fn asset_type_id<T>(mut self, value: T) -> Self
@@ -20307,9 +21670,11 @@ endpoint role lists use.
             {
                 self.asset_type_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "asset_type_id",
+                        e,
+                    ));
                 self
             }
             pub fn created_by<T>(mut self, value: T) -> Self
@@ -20319,9 +21684,11 @@ endpoint role lists use.
             {
                 self.created_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "created_by",
+                        e,
+                    ));
                 self
             }
             pub fn created_by_id<T>(mut self, value: T) -> Self
@@ -20331,9 +21698,11 @@ endpoint role lists use.
             {
                 self.created_by_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "created_by_id",
+                        e,
+                    ));
                 self
             }
             pub fn departed_on<T>(mut self, value: T) -> Self
@@ -20343,23 +21712,23 @@ endpoint role lists use.
             {
                 self.departed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for departed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "departed_on",
+                        e,
+                    ));
                 self
             }
             pub fn desired_asset_desc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.desired_asset_desc = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_asset_desc: {e}"
-                        )
-                    });
+                self.desired_asset_desc = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "desired_asset_desc",
+                        e,
+                    ));
                 self
             }
             pub fn desired_end_time<T>(mut self, value: T) -> Self
@@ -20369,11 +21738,11 @@ endpoint role lists use.
             {
                 self.desired_end_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_end_time: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "desired_end_time",
+                        e,
+                    ));
                 self
             }
             pub fn desired_start_time<T>(mut self, value: T) -> Self
@@ -20383,39 +21752,35 @@ endpoint role lists use.
             {
                 self.desired_start_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_start_time: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "desired_start_time",
+                        e,
+                    ));
                 self
             }
             pub fn dispatch_priority<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatch_priority = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatch_priority: {e}"
-                        )
-                    });
+                self.dispatch_priority = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "dispatch_priority",
+                        e,
+                    ));
                 self
             }
             pub fn dispatcher_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatcher_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatcher_notes: {e}"
-                        )
-                    });
+                self.dispatcher_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "dispatcher_notes",
+                        e,
+                    ));
                 self
             }
             pub fn do_confirm<T>(mut self, value: T) -> Self
@@ -20425,21 +21790,23 @@ endpoint role lists use.
             {
                 self.do_confirm = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for do_confirm: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "do_confirm",
+                        e,
+                    ));
                 self
             }
             pub fn driver_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.driver_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_notes: {e}")
-                    });
+                self.driver_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "driver_notes",
+                        e,
+                    ));
                 self
             }
             pub fn dump_location_id<T>(mut self, value: T) -> Self
@@ -20449,11 +21816,11 @@ endpoint role lists use.
             {
                 self.dump_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dump_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "dump_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn ends_at_customer<T>(mut self, value: T) -> Self
@@ -20463,11 +21830,11 @@ endpoint role lists use.
             {
                 self.ends_at_customer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for ends_at_customer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "ends_at_customer",
+                        e,
+                    ));
                 self
             }
             pub fn final_location_id<T>(mut self, value: T) -> Self
@@ -20477,11 +21844,11 @@ endpoint role lists use.
             {
                 self.final_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for final_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "final_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn is_acknowledged<T>(mut self, value: T) -> Self
@@ -20491,11 +21858,11 @@ endpoint role lists use.
             {
                 self.is_acknowledged = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_acknowledged: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "is_acknowledged",
+                        e,
+                    ));
                 self
             }
             pub fn is_separate_from_route_list<T>(mut self, value: T) -> Self
@@ -20505,11 +21872,11 @@ endpoint role lists use.
             {
                 self.is_separate_from_route_list = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for is_separate_from_route_list: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "is_separate_from_route_list",
+                        e,
+                    ));
                 self
             }
             pub fn merged_with_route_id<T>(mut self, value: T) -> Self
@@ -20519,11 +21886,11 @@ endpoint role lists use.
             {
                 self.merged_with_route_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for merged_with_route_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "merged_with_route_id",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_date<T>(mut self, value: T) -> Self
@@ -20533,9 +21900,11 @@ endpoint role lists use.
             {
                 self.pickup_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "pickup_date",
+                        e,
+                    ));
                 self
             }
             pub fn priority<T>(mut self, value: T) -> Self
@@ -20545,23 +21914,23 @@ endpoint role lists use.
             {
                 self.priority = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for priority: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "priority",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn require_image<T>(mut self, value: T) -> Self
@@ -20571,9 +21940,11 @@ endpoint role lists use.
             {
                 self.require_image = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for require_image: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "require_image",
+                        e,
+                    ));
                 self
             }
             pub fn require_materials<T>(mut self, value: T) -> Self
@@ -20583,11 +21954,11 @@ endpoint role lists use.
             {
                 self.require_materials = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_materials: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "require_materials",
+                        e,
+                    ));
                 self
             }
             pub fn require_signature<T>(mut self, value: T) -> Self
@@ -20597,11 +21968,11 @@ endpoint role lists use.
             {
                 self.require_signature = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_signature: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "require_signature",
+                        e,
+                    ));
                 self
             }
             pub fn require_weights<T>(mut self, value: T) -> Self
@@ -20611,11 +21982,11 @@ endpoint role lists use.
             {
                 self.require_weights = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_weights: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "require_weights",
+                        e,
+                    ));
                 self
             }
             pub fn started_on<T>(mut self, value: T) -> Self
@@ -20625,9 +21996,11 @@ endpoint role lists use.
             {
                 self.started_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for started_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "started_on",
+                        e,
+                    ));
                 self
             }
             pub fn starts_at_customer<T>(mut self, value: T) -> Self
@@ -20637,23 +22010,23 @@ endpoint role lists use.
             {
                 self.starts_at_customer = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for starts_at_customer: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "starts_at_customer",
+                        e,
+                    ));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                self.type_ = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateJobProfileModel",
+                        "type",
+                        e,
+                    ));
                 self
             }
         }
@@ -20762,9 +22135,11 @@ endpoint role lists use.
             {
                 self.driver_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateTruckQueryParamsModel",
+                        "driver_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -20797,7 +22172,10 @@ endpoint role lists use.
         impl ::std::default::Default for UpdateTruckRequestModel {
             fn default() -> Self {
                 Self {
-                    driver_id: Err("no value supplied for driver_id".to_string()),
+                    driver_id: Err(
+                        "UpdateTruckRequestModel.driver_id: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -20809,9 +22187,11 @@ endpoint role lists use.
             {
                 self.driver_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateTruckRequestModel",
+                        "driver_id",
+                        e,
+                    ));
                 self
             }
         }
@@ -20851,7 +22231,9 @@ endpoint role lists use.
                 Self {
                     events: Ok(Default::default()),
                     secret: Ok(Default::default()),
-                    url: Err("no value supplied for url".to_string()),
+                    url: Err(
+                        "UpdateWebhookModel.url: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -20865,23 +22247,25 @@ endpoint role lists use.
             {
                 self.events = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for events: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateWebhookModel",
+                        "events",
+                        e,
+                    ));
                 self
             }
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
+                T: crate::input::IntoField<
                     ::std::option::Option<super::UpdateWebhookModelSecret>,
                 >,
-                T::Error: ::std::fmt::Display,
             {
-                self.secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for secret: {e}")
-                    });
+                self.secret = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateWebhookModel",
+                        "secret",
+                        e,
+                    ));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -20891,9 +22275,11 @@ endpoint role lists use.
             {
                 self.url = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdateWebhookModel",
+                        "url",
+                        e,
+                    ));
                 self
             }
         }
@@ -21120,111 +22506,210 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     arrived_at_dest: Err(
-                        "no value supplied for arrived_at_dest".to_string(),
+                        "UpdatedJobModel.arrived_at_dest: required, no value given"
+                            .to_string(),
                     ),
-                    arrived_on: Err("no value supplied for arrived_on".to_string()),
+                    arrived_on: Err(
+                        "UpdatedJobModel.arrived_on: required, no value given"
+                            .to_string(),
+                    ),
                     asset_dropped: Err(
-                        "no value supplied for asset_dropped".to_string(),
+                        "UpdatedJobModel.asset_dropped: required, no value given"
+                            .to_string(),
                     ),
-                    asset_id: Err("no value supplied for asset_id".to_string()),
+                    asset_id: Err(
+                        "UpdatedJobModel.asset_id: required, no value given".to_string(),
+                    ),
                     asset_quantity: Err(
-                        "no value supplied for asset_quantity".to_string(),
+                        "UpdatedJobModel.asset_quantity: required, no value given"
+                            .to_string(),
                     ),
                     asset_type_id: Err(
-                        "no value supplied for asset_type_id".to_string(),
+                        "UpdatedJobModel.asset_type_id: required, no value given"
+                            .to_string(),
                     ),
-                    completed_by: Err("no value supplied for completed_by".to_string()),
+                    completed_by: Err(
+                        "UpdatedJobModel.completed_by: required, no value given"
+                            .to_string(),
+                    ),
                     completed_by_driver: Err(
-                        "no value supplied for completed_by_driver".to_string(),
+                        "UpdatedJobModel.completed_by_driver: required, no value given"
+                            .to_string(),
                     ),
-                    completed_on: Err("no value supplied for completed_on".to_string()),
-                    confirmed_on: Err("no value supplied for confirmed_on".to_string()),
+                    completed_on: Err(
+                        "UpdatedJobModel.completed_on: required, no value given"
+                            .to_string(),
+                    ),
+                    confirmed_on: Err(
+                        "UpdatedJobModel.confirmed_on: required, no value given"
+                            .to_string(),
+                    ),
                     created_by_id: Err(
-                        "no value supplied for created_by_id".to_string(),
+                        "UpdatedJobModel.created_by_id: required, no value given"
+                            .to_string(),
                     ),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
+                    customer_id: Err(
+                        "UpdatedJobModel.customer_id: required, no value given"
+                            .to_string(),
+                    ),
                     customer_notes: Err(
-                        "no value supplied for customer_notes".to_string(),
+                        "UpdatedJobModel.customer_notes: required, no value given"
+                            .to_string(),
                     ),
                     desired_asset_desc: Err(
-                        "no value supplied for desired_asset_desc".to_string(),
+                        "UpdatedJobModel.desired_asset_desc: required, no value given"
+                            .to_string(),
                     ),
                     dispatch_priority: Err(
-                        "no value supplied for dispatch_priority".to_string(),
+                        "UpdatedJobModel.dispatch_priority: required, no value given"
+                            .to_string(),
                     ),
                     dispatched_by_route: Err(
-                        "no value supplied for dispatched_by_route".to_string(),
+                        "UpdatedJobModel.dispatched_by_route: required, no value given"
+                            .to_string(),
                     ),
                     dispatched_on: Err(
-                        "no value supplied for dispatched_on".to_string(),
+                        "UpdatedJobModel.dispatched_on: required, no value given"
+                            .to_string(),
                     ),
                     dispatcher_notes: Err(
-                        "no value supplied for dispatcher_notes".to_string(),
+                        "UpdatedJobModel.dispatcher_notes: required, no value given"
+                            .to_string(),
                     ),
-                    do_confirm: Err("no value supplied for do_confirm".to_string()),
-                    driver_notes: Err("no value supplied for driver_notes".to_string()),
+                    do_confirm: Err(
+                        "UpdatedJobModel.do_confirm: required, no value given"
+                            .to_string(),
+                    ),
+                    driver_notes: Err(
+                        "UpdatedJobModel.driver_notes: required, no value given"
+                            .to_string(),
+                    ),
                     dump_location_id: Err(
-                        "no value supplied for dump_location_id".to_string(),
+                        "UpdatedJobModel.dump_location_id: required, no value given"
+                            .to_string(),
                     ),
-                    dumped_on: Err("no value supplied for dumped_on".to_string()),
-                    end_time: Err("no value supplied for end_time".to_string()),
-                    fail_reason: Err("no value supplied for fail_reason".to_string()),
+                    dumped_on: Err(
+                        "UpdatedJobModel.dumped_on: required, no value given".to_string(),
+                    ),
+                    end_time: Err(
+                        "UpdatedJobModel.end_time: required, no value given".to_string(),
+                    ),
+                    fail_reason: Err(
+                        "UpdatedJobModel.fail_reason: required, no value given"
+                            .to_string(),
+                    ),
                     final_location_id: Err(
-                        "no value supplied for final_location_id".to_string(),
+                        "UpdatedJobModel.final_location_id: required, no value given"
+                            .to_string(),
                     ),
-                    flags: Err("no value supplied for flags".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    flags: Err(
+                        "UpdatedJobModel.flags: required, no value given".to_string(),
+                    ),
+                    id: Err("UpdatedJobModel.id: required, no value given".to_string()),
                     invoice_notes: Err(
-                        "no value supplied for invoice_notes".to_string(),
+                        "UpdatedJobModel.invoice_notes: required, no value given"
+                            .to_string(),
                     ),
-                    is_completed: Err("no value supplied for is_completed".to_string()),
-                    is_declined: Err("no value supplied for is_declined".to_string()),
-                    is_deleted: Err("no value supplied for is_deleted".to_string()),
-                    is_failed: Err("no value supplied for is_failed".to_string()),
-                    job_group_id: Err("no value supplied for job_group_id".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
+                    is_completed: Err(
+                        "UpdatedJobModel.is_completed: required, no value given"
+                            .to_string(),
+                    ),
+                    is_declined: Err(
+                        "UpdatedJobModel.is_declined: required, no value given"
+                            .to_string(),
+                    ),
+                    is_deleted: Err(
+                        "UpdatedJobModel.is_deleted: required, no value given"
+                            .to_string(),
+                    ),
+                    is_failed: Err(
+                        "UpdatedJobModel.is_failed: required, no value given".to_string(),
+                    ),
+                    job_group_id: Err(
+                        "UpdatedJobModel.job_group_id: required, no value given"
+                            .to_string(),
+                    ),
+                    location_id: Err(
+                        "UpdatedJobModel.location_id: required, no value given"
+                            .to_string(),
+                    ),
                     merged_with_route: Err(
-                        "no value supplied for merged_with_route".to_string(),
+                        "UpdatedJobModel.merged_with_route: required, no value given"
+                            .to_string(),
                     ),
                     original_schedule_date: Err(
-                        "no value supplied for original_schedule_date".to_string(),
+                        "UpdatedJobModel.original_schedule_date: required, no value given"
+                            .to_string(),
                     ),
-                    pickup_date: Err("no value supplied for pickup_date".to_string()),
-                    priority: Err("no value supplied for priority".to_string()),
+                    pickup_date: Err(
+                        "UpdatedJobModel.pickup_date: required, no value given"
+                            .to_string(),
+                    ),
+                    priority: Err(
+                        "UpdatedJobModel.priority: required, no value given".to_string(),
+                    ),
                     reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
+                        "UpdatedJobModel.reference_number: required, no value given"
+                            .to_string(),
                     ),
-                    requested_on: Err("no value supplied for requested_on".to_string()),
+                    requested_on: Err(
+                        "UpdatedJobModel.requested_on: required, no value given"
+                            .to_string(),
+                    ),
                     require_image: Err(
-                        "no value supplied for require_image".to_string(),
+                        "UpdatedJobModel.require_image: required, no value given"
+                            .to_string(),
                     ),
                     require_material: Err(
-                        "no value supplied for require_material".to_string(),
+                        "UpdatedJobModel.require_material: required, no value given"
+                            .to_string(),
                     ),
                     require_signature: Err(
-                        "no value supplied for require_signature".to_string(),
+                        "UpdatedJobModel.require_signature: required, no value given"
+                            .to_string(),
                     ),
                     require_weights: Err(
-                        "no value supplied for require_weights".to_string(),
+                        "UpdatedJobModel.require_weights: required, no value given"
+                            .to_string(),
                     ),
-                    scale_ticket: Err("no value supplied for scale_ticket".to_string()),
+                    scale_ticket: Err(
+                        "UpdatedJobModel.scale_ticket: required, no value given"
+                            .to_string(),
+                    ),
                     schedule_date: Err(
-                        "no value supplied for schedule_date".to_string(),
+                        "UpdatedJobModel.schedule_date: required, no value given"
+                            .to_string(),
                     ),
                     start_location_id: Err(
-                        "no value supplied for start_location_id".to_string(),
+                        "UpdatedJobModel.start_location_id: required, no value given"
+                            .to_string(),
                     ),
-                    start_time: Err("no value supplied for start_time".to_string()),
+                    start_time: Err(
+                        "UpdatedJobModel.start_time: required, no value given"
+                            .to_string(),
+                    ),
                     third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
+                        "UpdatedJobModel.third_party_hauler_id: required, no value given"
+                            .to_string(),
                     ),
-                    times_failed: Err("no value supplied for times_failed".to_string()),
+                    times_failed: Err(
+                        "UpdatedJobModel.times_failed: required, no value given"
+                            .to_string(),
+                    ),
                     times_rolled_over: Err(
-                        "no value supplied for times_rolled_over".to_string(),
+                        "UpdatedJobModel.times_rolled_over: required, no value given"
+                            .to_string(),
                     ),
-                    truck_id: Err("no value supplied for truck_id".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    weighed_on: Err("no value supplied for weighed_on".to_string()),
+                    truck_id: Err(
+                        "UpdatedJobModel.truck_id: required, no value given".to_string(),
+                    ),
+                    type_: Err(
+                        "UpdatedJobModel.type_: required, no value given".to_string(),
+                    ),
+                    weighed_on: Err(
+                        "UpdatedJobModel.weighed_on: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -21236,11 +22721,11 @@ endpoint role lists use.
             {
                 self.arrived_at_dest = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for arrived_at_dest: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "arrived_at_dest",
+                        e,
+                    ));
                 self
             }
             pub fn arrived_on<T>(mut self, value: T) -> Self
@@ -21250,9 +22735,11 @@ endpoint role lists use.
             {
                 self.arrived_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for arrived_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "arrived_on",
+                        e,
+                    ));
                 self
             }
             pub fn asset_dropped<T>(mut self, value: T) -> Self
@@ -21262,9 +22749,11 @@ endpoint role lists use.
             {
                 self.asset_dropped = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_dropped: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "asset_dropped",
+                        e,
+                    ));
                 self
             }
             pub fn asset_id<T>(mut self, value: T) -> Self
@@ -21274,9 +22763,11 @@ endpoint role lists use.
             {
                 self.asset_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "asset_id",
+                        e,
+                    ));
                 self
             }
             pub fn asset_quantity<T>(mut self, value: T) -> Self
@@ -21286,11 +22777,11 @@ endpoint role lists use.
             {
                 self.asset_quantity = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_quantity: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "asset_quantity",
+                        e,
+                    ));
                 self
             }
             pub fn asset_type_id<T>(mut self, value: T) -> Self
@@ -21300,9 +22791,11 @@ endpoint role lists use.
             {
                 self.asset_type_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "asset_type_id",
+                        e,
+                    ));
                 self
             }
             pub fn completed_by<T>(mut self, value: T) -> Self
@@ -21312,9 +22805,11 @@ endpoint role lists use.
             {
                 self.completed_by = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_by: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "completed_by",
+                        e,
+                    ));
                 self
             }
             pub fn completed_by_driver<T>(mut self, value: T) -> Self
@@ -21324,11 +22819,11 @@ endpoint role lists use.
             {
                 self.completed_by_driver = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for completed_by_driver: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "completed_by_driver",
+                        e,
+                    ));
                 self
             }
             pub fn completed_on<T>(mut self, value: T) -> Self
@@ -21338,9 +22833,11 @@ endpoint role lists use.
             {
                 self.completed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "completed_on",
+                        e,
+                    ));
                 self
             }
             pub fn confirmed_on<T>(mut self, value: T) -> Self
@@ -21350,9 +22847,11 @@ endpoint role lists use.
             {
                 self.confirmed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for confirmed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "confirmed_on",
+                        e,
+                    ));
                 self
             }
             pub fn created_by_id<T>(mut self, value: T) -> Self
@@ -21362,9 +22861,11 @@ endpoint role lists use.
             {
                 self.created_by_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "created_by_id",
+                        e,
+                    ));
                 self
             }
             pub fn customer_id<T>(mut self, value: T) -> Self
@@ -21374,51 +22875,47 @@ endpoint role lists use.
             {
                 self.customer_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "customer_id",
+                        e,
+                    ));
                 self
             }
             pub fn customer_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.customer_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_notes: {e}"
-                        )
-                    });
+                self.customer_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "customer_notes",
+                        e,
+                    ));
                 self
             }
             pub fn desired_asset_desc<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.desired_asset_desc = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_asset_desc: {e}"
-                        )
-                    });
+                self.desired_asset_desc = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "desired_asset_desc",
+                        e,
+                    ));
                 self
             }
             pub fn dispatch_priority<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatch_priority = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatch_priority: {e}"
-                        )
-                    });
+                self.dispatch_priority = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "dispatch_priority",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_by_route<T>(mut self, value: T) -> Self
@@ -21428,11 +22925,11 @@ endpoint role lists use.
             {
                 self.dispatched_by_route = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatched_by_route: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "dispatched_by_route",
+                        e,
+                    ));
                 self
             }
             pub fn dispatched_on<T>(mut self, value: T) -> Self
@@ -21442,23 +22939,23 @@ endpoint role lists use.
             {
                 self.dispatched_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "dispatched_on",
+                        e,
+                    ));
                 self
             }
             pub fn dispatcher_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.dispatcher_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatcher_notes: {e}"
-                        )
-                    });
+                self.dispatcher_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "dispatcher_notes",
+                        e,
+                    ));
                 self
             }
             pub fn do_confirm<T>(mut self, value: T) -> Self
@@ -21468,21 +22965,23 @@ endpoint role lists use.
             {
                 self.do_confirm = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for do_confirm: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "do_confirm",
+                        e,
+                    ));
                 self
             }
             pub fn driver_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.driver_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_notes: {e}")
-                    });
+                self.driver_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "driver_notes",
+                        e,
+                    ));
                 self
             }
             pub fn dump_location_id<T>(mut self, value: T) -> Self
@@ -21492,11 +22991,11 @@ endpoint role lists use.
             {
                 self.dump_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dump_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "dump_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn dumped_on<T>(mut self, value: T) -> Self
@@ -21506,9 +23005,11 @@ endpoint role lists use.
             {
                 self.dumped_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dumped_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "dumped_on",
+                        e,
+                    ));
                 self
             }
             pub fn end_time<T>(mut self, value: T) -> Self
@@ -21518,21 +23019,23 @@ endpoint role lists use.
             {
                 self.end_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for end_time: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "end_time",
+                        e,
+                    ));
                 self
             }
             pub fn fail_reason<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.fail_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fail_reason: {e}")
-                    });
+                self.fail_reason = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "fail_reason",
+                        e,
+                    ));
                 self
             }
             pub fn final_location_id<T>(mut self, value: T) -> Self
@@ -21542,23 +23045,23 @@ endpoint role lists use.
             {
                 self.final_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for final_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "final_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn flags<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.flags = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for flags: {e}")
-                    });
+                self.flags = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "flags",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -21568,19 +23071,19 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("UpdatedJobModel", "id", e));
                 self
             }
             pub fn invoice_notes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.invoice_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice_notes: {e}")
-                    });
+                self.invoice_notes = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "invoice_notes",
+                        e,
+                    ));
                 self
             }
             pub fn is_completed<T>(mut self, value: T) -> Self
@@ -21590,9 +23093,11 @@ endpoint role lists use.
             {
                 self.is_completed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_completed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "is_completed",
+                        e,
+                    ));
                 self
             }
             pub fn is_declined<T>(mut self, value: T) -> Self
@@ -21602,9 +23107,11 @@ endpoint role lists use.
             {
                 self.is_declined = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_declined: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "is_declined",
+                        e,
+                    ));
                 self
             }
             pub fn is_deleted<T>(mut self, value: T) -> Self
@@ -21614,9 +23121,11 @@ endpoint role lists use.
             {
                 self.is_deleted = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_deleted: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "is_deleted",
+                        e,
+                    ));
                 self
             }
             pub fn is_failed<T>(mut self, value: T) -> Self
@@ -21626,9 +23135,11 @@ endpoint role lists use.
             {
                 self.is_failed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_failed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "is_failed",
+                        e,
+                    ));
                 self
             }
             pub fn job_group_id<T>(mut self, value: T) -> Self
@@ -21638,9 +23149,11 @@ endpoint role lists use.
             {
                 self.job_group_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_group_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "job_group_id",
+                        e,
+                    ));
                 self
             }
             pub fn location_id<T>(mut self, value: T) -> Self
@@ -21650,9 +23163,11 @@ endpoint role lists use.
             {
                 self.location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "location_id",
+                        e,
+                    ));
                 self
             }
             pub fn merged_with_route<T>(mut self, value: T) -> Self
@@ -21662,11 +23177,11 @@ endpoint role lists use.
             {
                 self.merged_with_route = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for merged_with_route: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "merged_with_route",
+                        e,
+                    ));
                 self
             }
             pub fn original_schedule_date<T>(mut self, value: T) -> Self
@@ -21676,11 +23191,11 @@ endpoint role lists use.
             {
                 self.original_schedule_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_schedule_date: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "original_schedule_date",
+                        e,
+                    ));
                 self
             }
             pub fn pickup_date<T>(mut self, value: T) -> Self
@@ -21690,9 +23205,11 @@ endpoint role lists use.
             {
                 self.pickup_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "pickup_date",
+                        e,
+                    ));
                 self
             }
             pub fn priority<T>(mut self, value: T) -> Self
@@ -21702,23 +23219,23 @@ endpoint role lists use.
             {
                 self.priority = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for priority: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "priority",
+                        e,
+                    ));
                 self
             }
             pub fn reference_number<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
+                self.reference_number = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "reference_number",
+                        e,
+                    ));
                 self
             }
             pub fn requested_on<T>(mut self, value: T) -> Self
@@ -21728,9 +23245,11 @@ endpoint role lists use.
             {
                 self.requested_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for requested_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "requested_on",
+                        e,
+                    ));
                 self
             }
             pub fn require_image<T>(mut self, value: T) -> Self
@@ -21740,9 +23259,11 @@ endpoint role lists use.
             {
                 self.require_image = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for require_image: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "require_image",
+                        e,
+                    ));
                 self
             }
             pub fn require_material<T>(mut self, value: T) -> Self
@@ -21752,11 +23273,11 @@ endpoint role lists use.
             {
                 self.require_material = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_material: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "require_material",
+                        e,
+                    ));
                 self
             }
             pub fn require_signature<T>(mut self, value: T) -> Self
@@ -21766,11 +23287,11 @@ endpoint role lists use.
             {
                 self.require_signature = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_signature: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "require_signature",
+                        e,
+                    ));
                 self
             }
             pub fn require_weights<T>(mut self, value: T) -> Self
@@ -21780,23 +23301,23 @@ endpoint role lists use.
             {
                 self.require_weights = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_weights: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "require_weights",
+                        e,
+                    ));
                 self
             }
             pub fn scale_ticket<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.scale_ticket = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scale_ticket: {e}")
-                    });
+                self.scale_ticket = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "scale_ticket",
+                        e,
+                    ));
                 self
             }
             pub fn schedule_date<T>(mut self, value: T) -> Self
@@ -21806,9 +23327,11 @@ endpoint role lists use.
             {
                 self.schedule_date = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for schedule_date: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "schedule_date",
+                        e,
+                    ));
                 self
             }
             pub fn start_location_id<T>(mut self, value: T) -> Self
@@ -21818,11 +23341,11 @@ endpoint role lists use.
             {
                 self.start_location_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for start_location_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "start_location_id",
+                        e,
+                    ));
                 self
             }
             pub fn start_time<T>(mut self, value: T) -> Self
@@ -21832,9 +23355,11 @@ endpoint role lists use.
             {
                 self.start_time = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start_time: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "start_time",
+                        e,
+                    ));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -21844,11 +23369,11 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
             pub fn times_failed<T>(mut self, value: T) -> Self
@@ -21858,9 +23383,11 @@ endpoint role lists use.
             {
                 self.times_failed = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for times_failed: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "times_failed",
+                        e,
+                    ));
                 self
             }
             pub fn times_rolled_over<T>(mut self, value: T) -> Self
@@ -21870,11 +23397,11 @@ endpoint role lists use.
             {
                 self.times_rolled_over = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for times_rolled_over: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "times_rolled_over",
+                        e,
+                    ));
                 self
             }
             pub fn truck_id<T>(mut self, value: T) -> Self
@@ -21884,9 +23411,11 @@ endpoint role lists use.
             {
                 self.truck_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for truck_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "truck_id",
+                        e,
+                    ));
                 self
             }
             pub fn type_<T>(mut self, value: T) -> Self
@@ -21896,9 +23425,11 @@ endpoint role lists use.
             {
                 self.type_ = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "type",
+                        e,
+                    ));
                 self
             }
             pub fn weighed_on<T>(mut self, value: T) -> Self
@@ -21908,9 +23439,11 @@ endpoint role lists use.
             {
                 self.weighed_on = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weighed_on: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UpdatedJobModel",
+                        "weighed_on",
+                        e,
+                    ));
                 self
             }
         }
@@ -22052,12 +23585,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "UserListResultsModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "UserListResultsModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "UserListResultsModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "UserListResultsModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -22069,9 +23612,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UserListResultsModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -22081,21 +23626,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UserListResultsModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::UserModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::UserModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "UserListResultsModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -22105,9 +23652,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UserListResultsModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -22117,9 +23666,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UserListResultsModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -22174,15 +23725,18 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     dispatcher_id: Err(
-                        "no value supplied for dispatcher_id".to_string(),
+                        "UserModel.dispatcher_id: required, no value given".to_string(),
                     ),
-                    id: Err("no value supplied for id".to_string()),
-                    roles: Err("no value supplied for roles".to_string()),
+                    id: Err("UserModel.id: required, no value given".to_string()),
+                    roles: Ok(Default::default()),
                     third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
+                        "UserModel.third_party_hauler_id: required, no value given"
+                            .to_string(),
                     ),
-                    uid: Err("no value supplied for uid".to_string()),
-                    username: Err("no value supplied for username".to_string()),
+                    uid: Err("UserModel.uid: required, no value given".to_string()),
+                    username: Err(
+                        "UserModel.username: required, no value given".to_string(),
+                    ),
                 }
             }
         }
@@ -22194,9 +23748,11 @@ endpoint role lists use.
             {
                 self.dispatcher_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatcher_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UserModel",
+                        "dispatcher_id",
+                        e,
+                    ));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -22206,7 +23762,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("UserModel", "id", e));
                 self
             }
             pub fn roles<T>(mut self, value: T) -> Self
@@ -22216,9 +23772,7 @@ endpoint role lists use.
             {
                 self.roles = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for roles: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("UserModel", "roles", e));
                 self
             }
             pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
@@ -22228,11 +23782,11 @@ endpoint role lists use.
             {
                 self.third_party_hauler_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "UserModel",
+                        "third_party_hauler_id",
+                        e,
+                    ));
                 self
             }
             pub fn uid<T>(mut self, value: T) -> Self
@@ -22242,9 +23796,7 @@ endpoint role lists use.
             {
                 self.uid = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uid: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("UserModel", "uid", e));
                 self
             }
             pub fn username<T>(mut self, value: T) -> Self
@@ -22254,9 +23806,7 @@ endpoint role lists use.
             {
                 self.username = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for username: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("UserModel", "username", e));
                 self
             }
         }
@@ -22302,12 +23852,22 @@ endpoint role lists use.
             fn default() -> Self {
                 Self {
                     current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
+                        "WebhookListModel.current_limit: required, no value given"
+                            .to_string(),
                     ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
+                    current_page: Err(
+                        "WebhookListModel.current_page: required, no value given"
+                            .to_string(),
+                    ),
+                    results: Ok(Default::default()),
+                    total_count: Err(
+                        "WebhookListModel.total_count: required, no value given"
+                            .to_string(),
+                    ),
+                    total_pages: Err(
+                        "WebhookListModel.total_pages: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -22319,9 +23879,11 @@ endpoint role lists use.
             {
                 self.current_limit = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookListModel",
+                        "current_limit",
+                        e,
+                    ));
                 self
             }
             pub fn current_page<T>(mut self, value: T) -> Self
@@ -22331,21 +23893,23 @@ endpoint role lists use.
             {
                 self.current_page = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookListModel",
+                        "current_page",
+                        e,
+                    ));
                 self
             }
             pub fn results<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::WebhookModel>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::vec::Vec<super::WebhookModel>>,
             {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
+                self.results = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookListModel",
+                        "results",
+                        e,
+                    ));
                 self
             }
             pub fn total_count<T>(mut self, value: T) -> Self
@@ -22355,9 +23919,11 @@ endpoint role lists use.
             {
                 self.total_count = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookListModel",
+                        "total_count",
+                        e,
+                    ));
                 self
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
@@ -22367,9 +23933,11 @@ endpoint role lists use.
             {
                 self.total_pages = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookListModel",
+                        "total_pages",
+                        e,
+                    ));
                 self
             }
         }
@@ -22426,17 +23994,21 @@ endpoint role lists use.
         impl ::std::default::Default for WebhookModel {
             fn default() -> Self {
                 Self {
-                    deleted_at: Err("no value supplied for deleted_at".to_string()),
-                    events: Err("no value supplied for events".to_string()),
-                    id: Err("no value supplied for id".to_string()),
+                    deleted_at: Err(
+                        "WebhookModel.deleted_at: required, no value given".to_string(),
+                    ),
+                    events: Ok(Default::default()),
+                    id: Err("WebhookModel.id: required, no value given".to_string()),
                     last_http_fail: Err(
-                        "no value supplied for last_http_fail".to_string(),
+                        "WebhookModel.last_http_fail: required, no value given"
+                            .to_string(),
                     ),
                     last_http_success: Err(
-                        "no value supplied for last_http_success".to_string(),
+                        "WebhookModel.last_http_success: required, no value given"
+                            .to_string(),
                     ),
                     secret: Ok(Default::default()),
-                    url: Err("no value supplied for url".to_string()),
+                    url: Err("WebhookModel.url: required, no value given".to_string()),
                 }
             }
         }
@@ -22448,9 +24020,11 @@ endpoint role lists use.
             {
                 self.deleted_at = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deleted_at: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookModel",
+                        "deleted_at",
+                        e,
+                    ));
                 self
             }
             pub fn events<T>(mut self, value: T) -> Self
@@ -22460,9 +24034,7 @@ endpoint role lists use.
             {
                 self.events = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for events: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("WebhookModel", "events", e));
                 self
             }
             pub fn id<T>(mut self, value: T) -> Self
@@ -22472,7 +24044,7 @@ endpoint role lists use.
             {
                 self.id = value
                     .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                    .map_err(|e| crate::input::field_error("WebhookModel", "id", e));
                 self
             }
             pub fn last_http_fail<T>(mut self, value: T) -> Self
@@ -22482,11 +24054,11 @@ endpoint role lists use.
             {
                 self.last_http_fail = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_http_fail: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookModel",
+                        "last_http_fail",
+                        e,
+                    ));
                 self
             }
             pub fn last_http_success<T>(mut self, value: T) -> Self
@@ -22496,23 +24068,19 @@ endpoint role lists use.
             {
                 self.last_http_success = value
                     .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_http_success: {e}"
-                        )
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookModel",
+                        "last_http_success",
+                        e,
+                    ));
                 self
             }
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
+                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
             {
-                self.secret = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for secret: {e}")
-                    });
+                self.secret = crate::input::IntoField::into_field(value)
+                    .map_err(|e| crate::input::field_error("WebhookModel", "secret", e));
                 self
             }
             pub fn url<T>(mut self, value: T) -> Self
@@ -22522,9 +24090,7 @@ endpoint role lists use.
             {
                 self.url = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for url: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error("WebhookModel", "url", e));
                 self
             }
         }
@@ -22566,9 +24132,18 @@ endpoint role lists use.
         impl ::std::default::Default for WebhookPingResultModel {
             fn default() -> Self {
                 Self {
-                    delivery_id: Err("no value supplied for delivery_id".to_string()),
-                    http_status: Err("no value supplied for http_status".to_string()),
-                    message: Err("no value supplied for message".to_string()),
+                    delivery_id: Err(
+                        "WebhookPingResultModel.delivery_id: required, no value given"
+                            .to_string(),
+                    ),
+                    http_status: Err(
+                        "WebhookPingResultModel.http_status: required, no value given"
+                            .to_string(),
+                    ),
+                    message: Err(
+                        "WebhookPingResultModel.message: required, no value given"
+                            .to_string(),
+                    ),
                 }
             }
         }
@@ -22580,9 +24155,11 @@ endpoint role lists use.
             {
                 self.delivery_id = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for delivery_id: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookPingResultModel",
+                        "delivery_id",
+                        e,
+                    ));
                 self
             }
             pub fn http_status<T>(mut self, value: T) -> Self
@@ -22592,9 +24169,11 @@ endpoint role lists use.
             {
                 self.http_status = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for http_status: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookPingResultModel",
+                        "http_status",
+                        e,
+                    ));
                 self
             }
             pub fn message<T>(mut self, value: T) -> Self
@@ -22604,9 +24183,11 @@ endpoint role lists use.
             {
                 self.message = value
                     .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
+                    .map_err(|e| crate::input::field_error(
+                        "WebhookPingResultModel",
+                        "message",
+                        e,
+                    ));
                 self
             }
         }
@@ -22666,47 +24247,171 @@ endpoint role lists use.
             }
         }
     }
+    /// `IntoField` conversions for the setters of `builder` (see `crate::input`).
+    mod into_field {
+        crate::input::impl_string_field!(super::AssetLocationModelDescription);
+        crate::input::impl_string_field!(super::AssetLocationModelName);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelCountry);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelLine1);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelLine2);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelLine3);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelLine4);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelLocality);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelPostcode);
+        crate::input::impl_string_field!(super::CreateCustomerAddressModelRegion);
+        crate::input::impl_string_field!(super::CreateCustomerContactModelEmail);
+        crate::input::impl_string_field!(super::CreateCustomerContactModelFax);
+        crate::input::impl_string_field!(super::CreateCustomerContactModelName);
+        crate::input::impl_string_field!(super::CreateCustomerContactModelNumber);
+        crate::input::impl_string_field!(super::CreateCustomerModelAccountNumber1);
+        crate::input::impl_string_field!(super::CreateCustomerModelAccountNumber2);
+        crate::input::impl_string_field!(super::CreateCustomerModelName);
+        crate::input::impl_string_field!(super::CreateCustomerModelNote);
+        crate::input::impl_string_field!(super::CreateCustomerModelReferenceNumber);
+        crate::input::impl_string_field!(super::CreateCustomerModelSalesRep);
+        crate::input::impl_string_field!(super::CreateCustomerModelSalesRepId);
+        crate::input::impl_string_field!(
+            super::CreateDispatchCustomerLocationModelAccountNumber1
+        );
+        crate::input::impl_string_field!(
+            super::CreateDispatchCustomerLocationModelAccountNumber2
+        );
+        crate::input::impl_string_field!(super::CreateDispatchCustomerLocationModelNote);
+        crate::input::impl_string_field!(
+            super::CreateDispatchCustomerLocationModelReferenceNumber
+        );
+        crate::input::impl_string_field!(
+            super::CreateDispatchCustomerLocationModelSalesRep
+        );
+        crate::input::impl_string_field!(
+            super::CreateDispatchCustomerLocationModelSalesRepId
+        );
+        crate::input::impl_string_field!(
+            super::CreateHaulerConnectionRequestModelTenantCode
+        );
+        crate::input::impl_string_field!(super::CreateHaulerRequestModelCompanyName);
+        crate::input::impl_string_field!(super::CreateHaulerRequestModelPassword);
+        crate::input::impl_string_field!(super::CreateHaulerRequestModelRecaptcha);
+        crate::input::impl_string_field!(super::CreateUserRequestModelPassword);
+        crate::input::impl_string_field!(super::CreateUserRequestModelRecaptcha);
+        crate::input::impl_string_field!(super::CreateWebhookModelSecret);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelCountry);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelLine1);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelLine2);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelLine3);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelLine4);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelLocality);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelPostcode);
+        crate::input::impl_string_field!(super::UpdateCustomerAddressModelRegion);
+        crate::input::impl_string_field!(super::UpdateCustomerContactModelEmail);
+        crate::input::impl_string_field!(super::UpdateCustomerContactModelFax);
+        crate::input::impl_string_field!(super::UpdateCustomerContactModelName);
+        crate::input::impl_string_field!(super::UpdateCustomerContactModelNumber);
+        crate::input::impl_string_field!(super::UpdateCustomerModelName);
+        crate::input::impl_string_field!(
+            super::UpdateDispatchCustomerLocationModelAccountNumber1
+        );
+        crate::input::impl_string_field!(
+            super::UpdateDispatchCustomerLocationModelAccountNumber2
+        );
+        crate::input::impl_string_field!(super::UpdateDispatchCustomerLocationModelNote);
+        crate::input::impl_string_field!(
+            super::UpdateDispatchCustomerLocationModelReferenceNumber
+        );
+        crate::input::impl_string_field!(
+            super::UpdateDispatchCustomerLocationModelSalesRep
+        );
+        crate::input::impl_string_field!(
+            super::UpdateDispatchCustomerLocationModelSalesRepId
+        );
+        crate::input::impl_string_field!(super::UpdateJobProfileModelAddToRoutes);
+        crate::input::impl_string_field!(super::UpdateWebhookModelSecret);
+        crate::input::impl_model_list!(
+            super::CreateCustomerAddressModel, super::builder::CreateCustomerAddressModel
+        );
+        crate::input::impl_model_list!(
+            super::CreateCustomerContactModel, super::builder::CreateCustomerContactModel
+        );
+        crate::input::impl_model_list!(
+            super::CustomerAddressModel, super::builder::CustomerAddressModel
+        );
+        crate::input::impl_model_list!(
+            super::CustomerContactModel, super::builder::CustomerContactModel
+        );
+        crate::input::impl_model_list!(
+            super::CustomerLocationModel, super::builder::CustomerLocationModel
+        );
+        crate::input::impl_model_list!(
+            super::DispatchCustomerLocationModel,
+            super::builder::DispatchCustomerLocationModel
+        );
+        crate::input::impl_model_list!(
+            super::DispatchCustomerSettingsModel,
+            super::builder::DispatchCustomerSettingsModel
+        );
+        crate::input::impl_model_list!(
+            super::DriverChatMessageModel, super::builder::DriverChatMessageModel
+        );
+        crate::input::impl_model_list!(super::DriverModel, super::builder::DriverModel);
+        crate::input::impl_model_list!(
+            super::DumpDestinationModel, super::builder::DumpDestinationModel
+        );
+        crate::input::impl_model_list!(
+            super::JobAssetModel, super::builder::JobAssetModel
+        );
+        crate::input::impl_model_list!(super::JobModel, super::builder::JobModel);
+        crate::input::impl_model_list!(
+            super::LocationModel, super::builder::LocationModel
+        );
+        crate::input::impl_model_list!(
+            super::MaterialModel, super::builder::MaterialModel
+        );
+        crate::input::impl_model_list!(super::TenantModel, super::builder::TenantModel);
+        crate::input::impl_model_list!(
+            super::ThirdPartyHaulerConnectionModel,
+            super::builder::ThirdPartyHaulerConnectionModel
+        );
+        crate::input::impl_model_list!(
+            super::ThirdPartyHaulerModel, super::builder::ThirdPartyHaulerModel
+        );
+        crate::input::impl_model_list!(super::TruckModel, super::builder::TruckModel);
+        crate::input::impl_model_list!(super::UserModel, super::builder::UserModel);
+        crate::input::impl_model_list!(
+            super::WebhookModel, super::builder::WebhookModel
+        );
+    }
+    impl CreateJobRequestBodyModel {
+        /// `created_by` whatever the API version: the `created_by` field (sent from 2021/11/04), else `created_by_id` (its name before 2021/11/04).
+        pub fn created_by(&self) -> ::std::option::Option<i64> {
+            self.created_by.or(self.created_by_id)
+        }
+    }
+    impl DispatchCustomerLocationModel {
+        /// `id` whatever the API version: the `id` field (sent from 2021/04/07), else `customer_id` (its name before 2021/04/07).
+        pub fn id(&self) -> ::std::option::Option<i64> {
+            self.id.or(self.customer_id)
+        }
+    }
+    impl JobModel {
+        /// `created_by` whatever the API version: the `created_by` field (sent from 2021/11/04), else `created_by_id` (its name before 2021/11/04).
+        pub fn created_by(&self) -> ::std::option::Option<i64> {
+            self.created_by.or(self.created_by_id)
+        }
+    }
+    impl UpdateJobProfileModel {
+        /// `created_by` whatever the API version: the `created_by` field (sent from 2021/11/04), else `created_by_id` (its name before 2021/11/04).
+        pub fn created_by(&self) -> ::std::option::Option<i64> {
+            self.created_by.or(self.created_by_id)
+        }
+    }
 }
 #[derive(Clone, Debug)]
-/**Client for CRO Developer API
-
-The CRO Developer API of CRO Software: customers, locations, jobs, trucks, drivers, assets,
-materials, users, haulers and webhooks of a dumpster and roll-off container hauler.
-
-This document is written by hand by the cro-rs project from the public documentation
-(docs.crosoftware.net, the 2020 and 2021 slate docs and their changelog). CRO Software
-publishes no OpenAPI file. Where the sources disagree or say nothing, the choice made is
-written in the `description` of the operation, schema or field concerned, and operations or
-role lists that are inferred are flagged with `x-cro-source` / `x-cro-roles-inferred`.
-
-`info.version` is the newest documented API version, which clients should send in
-`x-api-version` on every request: without it the server answers with the version the same
-OAuth client id used last (the earliest, 2019/02/08, for a new client id).
-
-Conventions:
-- Paths have no trailing slash (the docs' samples add one; the server accepts both, inferred).
-- Every list returns the paged envelope (`current_page`, `current_limit`, `total_pages`,
-  `total_count`, `results`) driven by `page_index` (1..10000) and `page_limit` (1..1000,
-  default 100, inferred from the samples), except List Materials and List Recipients, which
-  return a bare JSON array.
-- Errors carry a human-readable reason in the HTTP status line
-  (`400 CreateCustomerModel.user_id: Unknown field.`) and an ErrorBody.
-- Timestamps use the custom string format `iso8601`: the API writes naive date-times with
-  microseconds and no zone (`2022-08-20T01:10:52.307000`), which `date-time` (RFC 3339)
-  forbids, and accepts offset forms (`2019-02-07T00:12:19.354Z`) in requests. Clients should
-  keep the text as received and parse it leniently (cro-rs: `cro_api::Timestamp`).
-- Fields the docs label "Required" but that come back null in samples are `nullable`.
-- `x-cro-since` / `x-cro-removed-in` on a property give the API version that introduced or
-  removed (renamed) it.
-
-Vendor extensions on operations:
-- `x-cro-roles`: the roles allowed to call the operation (documented, or inferred when
-  `x-cro-roles-inferred` is true).
-- `x-cro-source`: `D` (current docs), `S21` / `S20` (2021 / 2020 slate docs only) or `inferred`.
-- `x-cro-paging`: `envelope` or `bare-array` for lists that take `page_index`/`page_limit`.
-
-
-Version: 2023/04/19*/
+/// The CRO Developer API client: one method per operation (`client.list_customers()`),
+/// each returning a request builder whose `send()` gives
+/// `Result<ResponseValue<T>, cro_api::Error>`.
+///
+/// Build one with [`Client::builder`] or [`Client::from_env`]; the [crate docs](crate)
+/// start with a quick start, and `cro_ext` adds paging.
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
@@ -22718,6 +24423,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new(baseurl: &str, inner: crate::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
@@ -22734,6 +24440,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
+    #[doc(hidden)]
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
@@ -22746,6 +24453,7 @@ impl Client {
         }
     }
 }
+#[doc(hidden)]
 impl ClientInfo<crate::ClientState> for Client {
     fn api_version() -> &'static str {
         "2023/04/19"
@@ -24493,8 +26201,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CustomerListModel>, Error<types::ErrorBody>> {
             let Self {
@@ -24592,6 +26299,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/customers`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_customer`]
 
@@ -24645,8 +26362,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CustomerModel>, Error<types::ErrorBody>> {
             let Self { client, customer_id, x_api_version, x_request_id } = self;
@@ -24706,6 +26422,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/customers/{customer_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_customer`]
@@ -24786,8 +26512,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/customers/{customer_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::CustomerModel>, Error<types::ErrorBody>> {
             let Self { client, customer_id, x_api_version, x_request_id, body } = self;
@@ -24853,6 +26578,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/customers/{customer_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_customer_addresses`]
@@ -24937,8 +26672,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}/addresses`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerAddressListModel>,
@@ -25012,6 +26746,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/customers/{customer_id}/addresses`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerAddressListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::add_customer_address`]
@@ -25095,8 +26839,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/customers/{customer_id}/addresses`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerAddressModel>,
@@ -25167,6 +26910,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/customers/{customer_id}/addresses`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerAddressModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_customer_address`]
 
@@ -25235,8 +26988,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}/addresses/{customer_address_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerAddressModel>,
@@ -25308,6 +27060,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/customers/{customer_id}/addresses/{customer_address_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerAddressModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::deactivate_customer_address`]
 
@@ -25376,8 +27138,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/customers/{customer_id}/addresses/{customer_address_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerAddressModel>,
@@ -25448,6 +27209,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `DELETE` request to `/customers/{customer_id}/addresses/{customer_address_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerAddressModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_customer_address`]
@@ -25546,8 +27317,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/customers/{customer_id}/addresses/{customer_address_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerAddressModel>,
@@ -25626,6 +27396,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/customers/{customer_id}/addresses/{customer_address_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerAddressModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_customer_contacts`]
@@ -25710,8 +27490,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}/contacts`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerContactListModel>,
@@ -25785,6 +27564,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/customers/{customer_id}/contacts`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerContactListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_customer_contact`]
@@ -25868,8 +27657,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/customers/{customer_id}/contacts`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerContactModel>,
@@ -25940,6 +27728,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/customers/{customer_id}/contacts`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerContactModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_customer_contact`]
 
@@ -26008,8 +27806,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}/contacts/{customer_contact_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerContactModel>,
@@ -26080,6 +27877,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/customers/{customer_id}/contacts/{customer_contact_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerContactModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_customer_contact`]
@@ -26178,8 +27985,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/customers/{customer_id}/contacts/{customer_contact_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::CustomerContactModel>,
@@ -26258,6 +28064,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/customers/{customer_id}/contacts/{customer_contact_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CustomerContactModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_customer_locations`]
@@ -26342,8 +28158,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}/locations`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationListModel>,
@@ -26418,6 +28233,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/customers/{customer_id}/locations`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DispatchCustomerLocationListModel>,
+            crate::Error,
+        > {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_customer_location`]
 
@@ -26486,8 +28314,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/customers/{customer_id}/locations/{customer_location_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationModel>,
@@ -26558,6 +28385,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/customers/{customer_id}/locations/{customer_location_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DispatchCustomerLocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::add_customer_location`]
@@ -26656,8 +28493,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/customers/{customer_id}/locations/{customer_location_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationModel>,
@@ -26737,6 +28573,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/customers/{customer_id}/locations/{customer_location_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DispatchCustomerLocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::deactivate_customer_location`]
 
@@ -26805,8 +28651,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/customers/{customer_id}/locations/{customer_location_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationModel>,
@@ -26877,6 +28722,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `DELETE` request to `/customers/{customer_id}/locations/{customer_location_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DispatchCustomerLocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_customer_location`]
@@ -26975,8 +28830,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/customers/{customer_id}/locations/{customer_location_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationModel>,
@@ -27055,6 +28909,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/customers/{customer_id}/locations/{customer_location_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DispatchCustomerLocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_driver_chat_messages`]
@@ -27180,8 +29044,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/drivers/{driver_id}/chats`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DriverChatMessageListModel>,
@@ -27265,6 +29128,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/drivers/{driver_id}/chats`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DriverChatMessageListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::create_driver_chat_message`]
 
@@ -27347,8 +29220,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/drivers/{driver_id}/chats`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DriverChatMessageModel>,
@@ -27419,6 +29291,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/drivers/{driver_id}/chats`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DriverChatMessageModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::list_driver_chat_recipients`]
 
@@ -27472,8 +29354,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/drivers/{driver_id}/chats/recipients`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DriverChatRecipientModelArray>,
@@ -27536,6 +29417,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/drivers/{driver_id}/chats/recipients`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DriverChatRecipientModelArray>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_driver_chat_message`]
@@ -27634,8 +29525,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/drivers/{driver_id}/chats/{driver_chat_msg_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DriverChatMessageModel>,
@@ -27714,6 +29604,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/drivers/{driver_id}/chats/{driver_chat_msg_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DriverChatMessageModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::list_haulers`]
 
@@ -27786,8 +29686,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/haulers`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ThirdPartyHaulerListModel>,
@@ -27850,6 +29749,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/haulers`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ThirdPartyHaulerListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_hauler`]
@@ -27921,8 +29830,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/haulers`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ThirdPartyHaulerModel>,
@@ -27989,6 +29897,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/haulers`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ThirdPartyHaulerModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_hauler`]
 
@@ -28044,8 +29962,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/haulers/{hauler_uuid}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ThirdPartyHaulerModel>,
@@ -28107,6 +30024,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/haulers/{hauler_uuid}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::ThirdPartyHaulerModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_hauler_connections`]
@@ -28193,8 +30120,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/haulers/{hauler_uuid}/connections`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ThirdPartyHaulerConnectionListModel>,
@@ -28268,6 +30194,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/haulers/{hauler_uuid}/connections`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ThirdPartyHaulerConnectionListModel>,
+            crate::Error,
+        > {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_hauler_connection`]
@@ -28353,8 +30292,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/haulers/{hauler_uuid}/connections`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::ThirdPartyHaulerConnectionModel>,
@@ -28424,6 +30362,19 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/haulers/{hauler_uuid}/connections`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ThirdPartyHaulerConnectionModel>,
+            crate::Error,
+        > {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_hooks`]
@@ -28497,8 +30448,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/hooks`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WebhookListModel>, Error<types::ErrorBody>> {
             let Self { client, page_index, page_limit, x_api_version, x_request_id } = self;
@@ -28558,6 +30508,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/hooks`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_hook`]
@@ -28627,8 +30587,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/hooks`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WebhookModel>, Error<types::ErrorBody>> {
             let Self { client, x_api_version, x_request_id, body } = self;
@@ -28691,6 +30650,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/hooks`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_hook`]
 
@@ -28744,8 +30713,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/hooks/{hook_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WebhookModel>, Error<types::ErrorBody>> {
             let Self { client, hook_id, x_api_version, x_request_id } = self;
@@ -28805,6 +30773,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/hooks/{hook_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::delete_hook`]
 
@@ -28858,8 +30836,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `DELETE` request to `/hooks/{hook_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WebhookModel>, Error<types::ErrorBody>> {
             let Self { client, hook_id, x_api_version, x_request_id } = self;
@@ -28918,6 +30895,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `DELETE` request to `/hooks/{hook_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_hook`]
@@ -28998,8 +30985,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/hooks/{hook_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::WebhookModel>, Error<types::ErrorBody>> {
             let Self { client, hook_id, x_api_version, x_request_id, body } = self;
@@ -29065,6 +31051,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/hooks/{hook_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::ping_hook`]
 
@@ -29118,8 +31114,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/hooks/{hook_id}/ping`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::WebhookPingResultModel>,
@@ -29181,6 +31176,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/hooks/{hook_id}/ping`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::WebhookPingResultModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_locations`]
@@ -29254,8 +31259,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LocationListModel>, Error<types::ErrorBody>> {
             let Self { client, page_index, page_limit, x_api_version, x_request_id } = self;
@@ -29316,6 +31320,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::LocationListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_location`]
 
@@ -29369,8 +31383,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::LocationModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, x_api_version, x_request_id } = self;
@@ -29430,6 +31443,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::LocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_assets`]
@@ -29514,8 +31537,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/assets`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::AssetListModel>, Error<types::ErrorBody>> {
             let Self {
@@ -29586,6 +31608,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/assets`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::AssetListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_location_customers`]
@@ -29751,8 +31783,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/customers`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationListModel>,
@@ -29855,6 +31886,19 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations/{location_id}/customers`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::DispatchCustomerLocationListModel>,
+            crate::Error,
+        > {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::create_customer`]
 
@@ -29949,8 +31993,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/locations/{location_id}/customers`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationModel>,
@@ -30035,6 +32078,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/locations/{location_id}/customers`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DispatchCustomerLocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_location_customer`]
 
@@ -30099,8 +32152,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/customers/{customer_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DispatchCustomerLocationModel>,
@@ -30164,6 +32216,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/customers/{customer_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DispatchCustomerLocationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_drivers`]
@@ -30248,8 +32310,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/drivers`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DriverListModel>, Error<types::ErrorBody>> {
             let Self {
@@ -30321,6 +32382,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations/{location_id}/drivers`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DriverListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_driver`]
 
@@ -30385,8 +32456,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/drivers/{driver_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::DriverModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, driver_id, x_api_version, x_request_id } = self;
@@ -30447,6 +32517,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/drivers/{driver_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DriverModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_dump_destinations`]
@@ -30531,8 +32611,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/dump_destinations`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DumpDestinationListModel>,
@@ -30607,6 +32686,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations/{location_id}/dump_destinations`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DumpDestinationListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_dump_destination`]
 
@@ -30675,8 +32764,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/dump_destinations/{dump_destination_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::DumpDestinationModel>,
@@ -30747,6 +32835,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/dump_destinations/{dump_destination_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DumpDestinationModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::log_gps_event`]
@@ -30829,8 +32927,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/locations/{location_id}/gps_events`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::GpsStopModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, x_api_version, x_request_id, body } = self;
@@ -30896,6 +32993,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/locations/{location_id}/gps_events`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::GpsStopModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_jobs`]
@@ -31128,8 +33235,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/jobs`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::JobListModel>, Error<types::ErrorBody>> {
             let Self {
@@ -31252,6 +33358,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations/{location_id}/jobs`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::JobListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::create_job`]
 
@@ -31334,8 +33450,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/locations/{location_id}/jobs`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::JobModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, x_api_version, x_request_id, body } = self;
@@ -31403,6 +33518,14 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `POST` request to `/locations/{location_id}/jobs`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(self) -> Result<ResponseValue<types::JobModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_job`]
 
@@ -31467,8 +33590,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/jobs/{job_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::JobModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, job_id, x_api_version, x_request_id } = self;
@@ -31529,6 +33651,14 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/jobs/{job_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(self) -> Result<ResponseValue<types::JobModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_job`]
@@ -31622,8 +33752,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/locations/{location_id}/jobs/{job_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::JobModel>, Error<types::ErrorBody>> {
             let Self {
@@ -31697,6 +33826,14 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/locations/{location_id}/jobs/{job_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(self) -> Result<ResponseValue<types::JobModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::dispatch_job`]
@@ -31790,8 +33927,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/locations/{location_id}/jobs/{job_id}/dispatch`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::JobModel>, Error<types::ErrorBody>> {
             let Self {
@@ -31866,6 +34002,14 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `PATCH` request to `/locations/{location_id}/jobs/{job_id}/dispatch`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(self) -> Result<ResponseValue<types::JobModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_materials`]
@@ -31950,8 +34094,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/materials`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::MaterialModelArray>, Error<types::ErrorBody>> {
             let Self {
@@ -32022,6 +34165,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/materials`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::MaterialModelArray>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_trucks`]
@@ -32106,8 +34259,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/trucks`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TruckListModel>, Error<types::ErrorBody>> {
             let Self {
@@ -32179,6 +34331,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations/{location_id}/trucks`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TruckListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_truck`]
 
@@ -32243,8 +34405,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/trucks/{truck_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TruckModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, truck_id, x_api_version, x_request_id } = self;
@@ -32305,6 +34466,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/trucks/{truck_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TruckModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::update_truck`]
@@ -32398,8 +34569,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `PATCH` request to `/locations/{location_id}/trucks/{truck_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TruckModel>, Error<types::ErrorBody>> {
             let Self {
@@ -32475,6 +34645,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `PATCH` request to `/locations/{location_id}/trucks/{truck_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TruckModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_truck_jobs_pdf`]
 
@@ -32539,8 +34719,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/trucks/{truck_id}/get_jobs_list_pdf`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::ErrorBody>> {
             let Self { client, location_id, truck_id, x_api_version, x_request_id } = self;
@@ -32594,6 +34773,14 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/trucks/{truck_id}/get_jobs_list_pdf`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(self) -> Result<ResponseValue<ByteStream>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_users`]
@@ -32704,8 +34891,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/users`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<
             ResponseValue<types::UserListResultsModel>,
@@ -32786,6 +34972,16 @@ pub mod builder {
                 _ => Err(Error::UnexpectedResponse(response)),
             }
         }
+        ///Sends a `GET` request to `/locations/{location_id}/users`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserListResultsModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
+        }
     }
     /**Builder for [`Client::get_user`]
 
@@ -32850,8 +35046,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/locations/{location_id}/users/{user_id}`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::UserModel>, Error<types::ErrorBody>> {
             let Self { client, location_id, user_id, x_api_version, x_request_id } = self;
@@ -32912,6 +35107,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/locations/{location_id}/users/{user_id}`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::list_tenants`]
@@ -32985,8 +35190,7 @@ pub mod builder {
                 });
             self
         }
-        ///Sends a `GET` request to `/tenants`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::TenantListModel>, Error<types::ErrorBody>> {
             let Self { client, page_index, page_limit, x_api_version, x_request_id } = self;
@@ -33046,6 +35250,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `GET` request to `/tenants`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TenantListModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
     /**Builder for [`Client::create_user`]
@@ -33117,8 +35331,7 @@ pub mod builder {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/users`
-        pub async fn send(
+        async fn send_raw(
             self,
         ) -> Result<ResponseValue<types::UserModel>, Error<types::ErrorBody>> {
             let Self { client, x_api_version, x_request_id, body } = self;
@@ -33180,6 +35393,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+        ///Sends a `POST` request to `/users`
+        ///
+        ///Fails with [`crate::Error`]: the API's error (`Error::Api`, with status,
+        ///message and request id), a local validation error naming the field
+        ///(`Error::Validation`), a configuration or transport error.
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserModel>, crate::Error> {
+            self.send_raw().await.map_err(crate::Error::from)
         }
     }
 }

@@ -1696,6 +1696,186 @@ pub static OPERATIONS: &[Operation] = &[
         request_body: Some("UpdateTruckRequestModel"),
     },
 ];
+/// Every operation by name, in the order of [`OPERATIONS`] (`OperationId::ListCustomers`
+/// for `list_customers`): a typo does not compile. See [`OperationId::operation`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum OperationId {
+    /// `add_customer_address`: Add an address to a customer.
+    AddCustomerAddress,
+    /// `add_customer_location`: Add an existing customer to another location.
+    AddCustomerLocation,
+    /// `create_customer`: Create a customer at a location.
+    CreateCustomer,
+    /// `create_customer_contact`: Add a contact to a customer.
+    CreateCustomerContact,
+    /// `create_driver_chat_message`: Send a chat message to a driver.
+    CreateDriverChatMessage,
+    /// `create_hauler`: Sign up a third-party hauler company.
+    CreateHauler,
+    /// `create_hauler_connection`: Ask to connect a hauler to a tenant's location.
+    CreateHaulerConnection,
+    /// `create_hook`: Register a webhook.
+    CreateHook,
+    /// `create_job`: Create a job (a delivery, pickup, swap, live load or service request).
+    CreateJob,
+    /// `create_user`: Sign up a new user.
+    CreateUser,
+    /// `deactivate_customer_address`: Deactivate (soft-delete) a customer address.
+    DeactivateCustomerAddress,
+    /// `deactivate_customer_location`: Deactivate a customer at one location.
+    DeactivateCustomerLocation,
+    /// `delete_hook`: Deactivate a webhook.
+    DeleteHook,
+    /// `dispatch_job`: Dispatch a job to a truck, optionally rescheduling it.
+    DispatchJob,
+    /// `get_customer`: Get a customer with its addresses, contacts and location profiles.
+    GetCustomer,
+    /// `get_customer_address`: Get one address of a customer.
+    GetCustomerAddress,
+    /// `get_customer_contact`: Get one contact of a customer.
+    GetCustomerContact,
+    /// `get_customer_location`: Get a customer's profile at one location.
+    GetCustomerLocation,
+    /// `get_driver`: Get one driver.
+    GetDriver,
+    /// `get_dump_destination`: Get one dump destination.
+    GetDumpDestination,
+    /// `get_hauler`: Get one third-party hauler.
+    GetHauler,
+    /// `get_hook`: Get one webhook.
+    GetHook,
+    /// `get_job`: Get one job.
+    GetJob,
+    /// `get_location`: Get one location's configuration.
+    GetLocation,
+    /// `get_location_customer`: Get a customer's profile at one location.
+    GetLocationCustomer,
+    /// `get_truck`: Get one truck.
+    GetTruck,
+    /// `get_truck_jobs_pdf`: Download a truck's job list as a PDF report.
+    GetTruckJobsPdf,
+    /// `get_user`: Get one user.
+    GetUser,
+    /// `list_assets`: List a location's assets (containers).
+    ListAssets,
+    /// `list_customer_addresses`: List a customer's addresses.
+    ListCustomerAddresses,
+    /// `list_customer_contacts`: List a customer's contacts.
+    ListCustomerContacts,
+    /// `list_customer_locations`: List a customer's profiles at every location.
+    ListCustomerLocations,
+    /// `list_customers`: List the customers of every location of the tenant (legacy).
+    ListCustomers,
+    /// `list_driver_chat_messages`: List a driver's chat messages.
+    ListDriverChatMessages,
+    /// `list_driver_chat_recipients`: List who a driver can chat with.
+    ListDriverChatRecipients,
+    /// `list_drivers`: List the drivers of a location.
+    ListDrivers,
+    /// `list_dump_destinations`: List where a location's trucks can dump.
+    ListDumpDestinations,
+    /// `list_hauler_connections`: List a hauler's connections to tenants.
+    ListHaulerConnections,
+    /// `list_haulers`: List third-party haulers.
+    ListHaulers,
+    /// `list_hooks`: List the tenant's webhooks.
+    ListHooks,
+    /// `list_jobs`: List the jobs of a location.
+    ListJobs,
+    /// `list_location_customers`: List the customers of one location.
+    ListLocationCustomers,
+    /// `list_locations`: List the tenant's locations (hauling facilities).
+    ListLocations,
+    /// `list_materials`: List the materials a location handles.
+    ListMaterials,
+    /// `list_tenants`: List the tenants the caller may use (the values for x-tenant-id).
+    ListTenants,
+    /// `list_trucks`: List the trucks of a location.
+    ListTrucks,
+    /// `list_users`: List the users of a location.
+    ListUsers,
+    /// `log_gps_event`: Record a GPS position of the calling driver.
+    LogGpsEvent,
+    /// `ping_hook`: Ask the server to call the webhook's URL now.
+    PingHook,
+    /// `update_customer`: Rename a customer or change its parent.
+    UpdateCustomer,
+    /// `update_customer_address`: Replace the fields of a customer address.
+    UpdateCustomerAddress,
+    /// `update_customer_contact`: Update some fields of a customer contact.
+    UpdateCustomerContact,
+    /// `update_customer_location`: Update a customer's profile at one location.
+    UpdateCustomerLocation,
+    /// `update_driver_chat_message`: Edit a chat message or mark it read.
+    UpdateDriverChatMessage,
+    /// `update_hook`: Update a webhook's URL, events or secret.
+    UpdateHook,
+    /// `update_job`: Update a job.
+    UpdateJob,
+    /// `update_truck`: Assign a driver to a truck, or clear it.
+    UpdateTruck,
+}
+/// Every [`OperationId`], in the order of [`OPERATIONS`].
+pub static OPERATION_IDS: &[OperationId] = &[
+    OperationId::AddCustomerAddress,
+    OperationId::AddCustomerLocation,
+    OperationId::CreateCustomer,
+    OperationId::CreateCustomerContact,
+    OperationId::CreateDriverChatMessage,
+    OperationId::CreateHauler,
+    OperationId::CreateHaulerConnection,
+    OperationId::CreateHook,
+    OperationId::CreateJob,
+    OperationId::CreateUser,
+    OperationId::DeactivateCustomerAddress,
+    OperationId::DeactivateCustomerLocation,
+    OperationId::DeleteHook,
+    OperationId::DispatchJob,
+    OperationId::GetCustomer,
+    OperationId::GetCustomerAddress,
+    OperationId::GetCustomerContact,
+    OperationId::GetCustomerLocation,
+    OperationId::GetDriver,
+    OperationId::GetDumpDestination,
+    OperationId::GetHauler,
+    OperationId::GetHook,
+    OperationId::GetJob,
+    OperationId::GetLocation,
+    OperationId::GetLocationCustomer,
+    OperationId::GetTruck,
+    OperationId::GetTruckJobsPdf,
+    OperationId::GetUser,
+    OperationId::ListAssets,
+    OperationId::ListCustomerAddresses,
+    OperationId::ListCustomerContacts,
+    OperationId::ListCustomerLocations,
+    OperationId::ListCustomers,
+    OperationId::ListDriverChatMessages,
+    OperationId::ListDriverChatRecipients,
+    OperationId::ListDrivers,
+    OperationId::ListDumpDestinations,
+    OperationId::ListHaulerConnections,
+    OperationId::ListHaulers,
+    OperationId::ListHooks,
+    OperationId::ListJobs,
+    OperationId::ListLocationCustomers,
+    OperationId::ListLocations,
+    OperationId::ListMaterials,
+    OperationId::ListTenants,
+    OperationId::ListTrucks,
+    OperationId::ListUsers,
+    OperationId::LogGpsEvent,
+    OperationId::PingHook,
+    OperationId::UpdateCustomer,
+    OperationId::UpdateCustomerAddress,
+    OperationId::UpdateCustomerContact,
+    OperationId::UpdateCustomerLocation,
+    OperationId::UpdateDriverChatMessage,
+    OperationId::UpdateHook,
+    OperationId::UpdateJob,
+    OperationId::UpdateTruck,
+];
 /// Wire names of the roles (`Role` schema), in spec order.
 pub static ROLES: &[&str] = &[
     "Public",
@@ -1748,3 +1928,5 @@ pub static ITEM_KEYS: &[(&str, &[&[&str]])] = &[
 ];
 /// The API version the spec describes (`info.version`); the client sends it by default.
 pub const LATEST_API_VERSION: &str = "2023/04/19";
+/// [`LATEST_API_VERSION`] as the enum.
+pub const SPEC_API_VERSION: crate::types::ApiVersion = crate::types::ApiVersion::V2023_04_19;

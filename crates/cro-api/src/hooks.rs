@@ -47,6 +47,7 @@ use crate::{Client, ClientState, types};
 /// [`max_body_size`](crate::ClientBuilder::max_body_size) lowers it.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+#[doc(hidden)]
 impl ClientHooks<ClientState> for Client {
     async fn pre<E>(
         &self,

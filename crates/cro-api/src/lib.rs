@@ -1,20 +1,56 @@
 //! Rust client for the CRO Developer API.
 //!
-//! The operation methods and model types are generated from `spec/openapi.yaml` by
-//! `cargo xtask codegen` (see `generated.rs`, never edited by hand); this crate adds the
-//! hand-written client layer around them:
+//! # Quick start
 //!
-//! - [`Client::builder`] / [`Client::from_env`]: base URL, token, tenant, API version,
-//!   timeouts, user agent, validated before anything is sent ([`ConfigError`]).
-//! - Per-operation headers from [`meta::OPERATIONS`]: `authorization` only where the spec
-//!   requires it, `x-tenant-id` per the operation's rule, always `x-api-version` and an
-//!   `x-request-id` (see the `hooks` module docs on GitHub, or [`headers`]).
+//! ```no_run
+//! use cro_ext::prelude::*; // `.paginate()` on every list
+//! use futures::TryStreamExt;
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = cro_api::Client::from_env()?; // CRO_BASE_URL, CRO_TOKEN, CRO_TENANT_ID
+//! let mut customers = client.list_customers().paginate().items();
+//! while let Some(customer) = customers.try_next().await? {
+//!     println!("{:?} {}", customer.id(), customer.name); // `id()`: any API version
+//! }
+//! match client.get_customer().customer_id(1).send().await {
+//!     Ok(customer) => println!("found {}", customer.name),
+//!     Err(cro_api::Error::Api(e)) if e.status() == 404 => println!("no customer 1"),
+//!     Err(e) => return Err(e.into()),
+//! }
+//! let address = cro_api::types::CreateCustomerAddressModel::builder()
+//!     .line_1("1 Main St").locality("Springfield").region("IL").postcode("62701").country("US")
+//!     .is_billing(true).is_shipping(true).latitude(39.78).longitude(-89.65);
+//! let body = cro_api::types::CreateCustomerModel::builder().name("Acme").addresses([address]);
+//! let created = client.create_customer().location_id(1).body(body).send().await?;
+//! println!("created {:?}", created.id());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Every `send()` returns `Result<ResponseValue<T>, cro_api::Error>` ([`Error`]): the API's
+//! errors with status, message and request id, and local ones (a body that breaks the spec's
+//! limits is [`Error::Validation`], naming the model and field, and nothing is sent). Paging,
+//! role checks and webhook signatures are in the `cro_ext` crate; runnable programs for each
+//! task are in `crates/cro-ext/examples/`.
+//!
+//! # What is in the crate
+//!
+//! The operation methods and model types ([`types`], by area) are generated from
+//! `spec/openapi.yaml` by `cargo xtask codegen` (see `generated.rs`, never edited by hand);
+//! this crate adds the hand-written client layer around them:
+//!
+//! - [`Client::builder`] / [`Client::from_env`]: base URL, token, tenant, API version
+//!   ([`types::ApiVersion`]), timeouts, user agent, validated before anything is sent
+//!   ([`ConfigError`]).
+//! - Per-operation headers from [`meta::OPERATIONS`] (see [What goes on the wire](#what-goes-on-the-wire)).
 //! - Retries with backoff, `Retry-After`, a deadline and a budget ([`RetryPolicy`]), and an
 //!   adaptive limiter per client that treats 429/503 as back-pressure ([`ThrottlePolicy`],
 //!   [`Client::throttle_stats`]).
 //! - One error type with the API's status line and body ([`Error`]).
-//! - Secrets that never print ([`SecretString`]), OAuth 2.0 helpers ([`oauth`]), and a
-//!   `tracing` span per request ([`trace`]).
+//! - Secrets that never print ([`SecretString`]), OAuth 2.0 helpers (`oauth`, feature
+//!   `oauth`), and a `tracing` span per request ([`trace`]).
+//!
+//! Features: `rustls` (default) or `native-tls` for HTTPS; `oauth` (default).
 //!
 //! # What goes on the wire
 //!
@@ -41,17 +77,6 @@
 //! `x-cro-rs-*` response headers (never sent), which [`Error`] reads back and strips; see
 //! [`headers`].
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), cro_api::Error> {
-//! let client = cro_api::Client::builder()
-//!     .token("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl")
-//!     .tenant_id(42)
-//!     .build()?;
-//! let tenants = client.list_tenants().page_index(1).send().await?;
-//! println!("{} tenants", tenants.total_count);
-//! # Ok(())
-//! # }
-//! ```
 
 #![warn(missing_docs)]
 
@@ -69,7 +94,9 @@ mod config;
 mod error;
 pub mod headers;
 mod hooks;
+pub mod input;
 pub mod meta;
+#[cfg(feature = "oauth")]
 pub mod oauth;
 pub mod retry;
 pub mod sanitize;
@@ -77,9 +104,11 @@ mod secret;
 mod throttle;
 mod timestamp;
 pub mod trace;
+mod validation;
 
 pub use generated::{Client, builder, types};
 pub use timestamp::{Timestamp, TimestampError};
+pub use validation::ValidationError;
 
 pub use auth::{StaticToken, TokenError, TokenProblem, TokenSource};
 pub use config::{
@@ -109,8 +138,11 @@ mod tests {
         check::<crate::ClientState>();
         check::<crate::Error>();
         check::<crate::ConfigError>();
-        check::<crate::oauth::OAuthClient>();
-        check::<crate::oauth::RefreshingTokenSource>();
-        check::<crate::oauth::OAuthError>();
+        #[cfg(feature = "oauth")]
+        {
+            check::<crate::oauth::OAuthClient>();
+            check::<crate::oauth::RefreshingTokenSource>();
+            check::<crate::oauth::OAuthError>();
+        }
     }
 }

@@ -6,7 +6,8 @@
 //! reads it instead of hard-coding per-endpoint knowledge.
 
 pub use crate::generated_meta::{
-    API_VERSIONS, HOOK_EVENTS, ITEM_KEYS, LATEST_API_VERSION, OPERATIONS, ROLES,
+    API_VERSIONS, HOOK_EVENTS, ITEM_KEYS, LATEST_API_VERSION, OPERATIONS, OperationId, ROLES,
+    SPEC_API_VERSION,
 };
 
 /// What identifies one item of a list of `item_model` ([`ITEM_KEYS`]): key components, each a
@@ -17,6 +18,62 @@ pub fn item_key(item_model: &str) -> &'static [&'static [&'static str]] {
         .binary_search_by(|(model, _)| (*model).cmp(item_model))
         .map_or(&[], |i| ITEM_KEYS[i].1)
 }
+
+impl OperationId {
+    /// The operation's row in [`OPERATIONS`] (the enum is generated in the table's order).
+    ///
+    /// ```
+    /// use cro_api::meta::OperationId;
+    /// let op = OperationId::ListTenants.operation();
+    /// assert_eq!(op.path, "/tenants");
+    /// ```
+    pub fn operation(self) -> &'static Operation {
+        &OPERATIONS[self as usize]
+    }
+
+    /// The `operationId`, which is also the `Client` method name (`"list_tenants"`).
+    pub fn as_str(self) -> &'static str {
+        self.operation().id
+    }
+}
+
+impl std::fmt::Display for OperationId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for OperationId {
+    type Err = UnknownOperation;
+
+    /// From an `operationId` known only at run time (a CLI argument).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        OPERATIONS
+            .iter()
+            .position(|op| op.id == name)
+            .and_then(|index| OPERATION_IDS.get(index).copied())
+            .ok_or_else(|| UnknownOperation(name.chars().take(64).collect()))
+    }
+}
+
+/// Every [`OperationId`], in the order of [`OPERATIONS`].
+pub static OPERATION_IDS: &[OperationId] = crate::generated_meta::OPERATION_IDS;
+
+/// An `operationId` that is not in the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownOperation(pub String);
+
+impl std::fmt::Display for UnknownOperation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown operation `{}` (see `cro ops` for the list)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownOperation {}
 
 /// HTTP method of an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -150,7 +207,8 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// Look an operation up by its `operationId`.
+    /// Look an operation up by its `operationId` (for names known only at run time; in code,
+    /// [`OperationId::operation`] cannot name a missing one).
     pub fn find(id: &str) -> Option<&'static Operation> {
         OPERATIONS.iter().find(|op| op.id == id)
     }
@@ -170,5 +228,20 @@ impl Operation {
     /// Whether `role` (wire name) may call this operation according to the spec.
     pub fn allows_role(&self, role: &str) -> bool {
         self.roles.contains(&role)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_line_up_with_the_table() {
+        assert_eq!(OPERATION_IDS.len(), OPERATIONS.len());
+        for (id, op) in OPERATION_IDS.iter().zip(OPERATIONS) {
+            assert_eq!(id.as_str(), op.id);
+            assert_eq!(op.id.parse::<OperationId>(), Ok(*id));
+        }
+        assert!("list_tenant".parse::<OperationId>().is_err());
     }
 }

@@ -7,14 +7,13 @@ use cro_api::Error;
 
 async fn call(server: &TestServer) -> Error {
     // POST: never retried on a response, so one request per call.
-    let err = server
+    server
         .client()
         .create_user()
         .body(new_user())
         .send()
         .await
-        .unwrap_err();
-    Error::from(err)
+        .unwrap_err()
 }
 
 /// `line (request id <the error's id>)`: how a one-attempt error displays.
@@ -158,7 +157,7 @@ async fn html_page_after_get_retries() {
     bounded(async {
         let server =
             TestServer::start(|_, _| raw(504, "text/html", "<h1>Gateway Timeout</h1>")).await;
-        let err = Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert_eq!(err.attempts(), Some(3));
         assert_eq!(
             err.to_string(),
@@ -262,14 +261,14 @@ async fn status_helpers() {
             .unwrap();
         let mut errors = Vec::new();
         for _ in 0..5 {
-            errors.push(Error::from(
+            errors.push(
                 client
                     .get_customer()
                     .customer_id(1)
                     .send()
                     .await
                     .unwrap_err(),
-            ));
+            );
         }
         assert!(errors[0].is_unauthorized());
         assert!(errors[1].is_forbidden());
@@ -288,17 +287,15 @@ async fn invalid_parameters_are_rejected_before_sending() {
         let server = TestServer::start(|_, _| tenants_page()).await;
         let client = server.client();
         // A required path parameter left unset.
-        let err = Error::from(client.get_customer().send().await.unwrap_err());
+        let err = client.get_customer().send().await.unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
         // page_index outside 1..=10000.
-        let err = Error::from(
-            client
-                .list_tenants()
-                .page_index(0u32)
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .list_tenants()
+            .page_index(0u32)
+            .send()
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
         assert_eq!(server.count(), 0);
     })
@@ -310,7 +307,7 @@ async fn undecodable_success_body_is_a_decode_error() {
     bounded(async {
         let server =
             TestServer::start(|_, _| json(200, serde_json::json!({"unexpected": true}))).await;
-        let err = Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert!(matches!(err, Error::Decode(_)), "{err:?}");
         assert!(err.to_string().contains("could not decode"), "{err}");
         assert_eq!(err.body_excerpt(), Some(r#"{"unexpected":true}"#));
@@ -322,7 +319,7 @@ async fn undecodable_success_body_is_a_decode_error() {
 async fn undocumented_success_status() {
     bounded(async {
         let server = TestServer::start(|_, _| raw(204, "application/json", "")).await;
-        let err = Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert!(matches!(err, Error::UnexpectedStatus { .. }), "{err:?}");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(204));
     })

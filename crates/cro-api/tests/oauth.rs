@@ -394,7 +394,7 @@ async fn a_post_rejected_with_401_is_repeated_once_too() {
             .body(body)
             .send()
             .await;
-        let err = cro_api::Error::from(result.unwrap_err());
+        let err = result.unwrap_err();
         assert!(err.is_conflict(), "{err}");
         assert_eq!(api.count(), 2);
         assert_eq!(idp.refreshes(), 1);
@@ -413,7 +413,7 @@ async fn a_second_401_is_returned_not_looped() {
             .token_source(RefreshingTokenSource::new(idp.client(), tokens))
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.is_unauthorized());
         assert_eq!(
             err.to_string(),
@@ -436,7 +436,7 @@ async fn without_a_refresh_token_a_401_is_returned() {
         let source =
             RefreshingTokenSource::new(idp.client(), TokenSet::new("acc.v0.sig", None, None));
         let client = api.builder().token_source(source).build().unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.is_unauthorized());
         assert_eq!(api.count(), 1);
     })
@@ -458,7 +458,7 @@ async fn expired_token_with_failing_refresh_is_an_auth_error() {
             .token_source(RefreshingTokenSource::new(idp.client(), tokens))
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(matches!(err, cro_api::Error::Auth(_)), "{err:?}");
         assert!(err.to_string().contains("invalid_grant"), "{err}");
         assert_eq!(api.count(), 0);

@@ -221,7 +221,6 @@ fn list_customers_against(canned: &Canned) -> Result<usize, cro_api::Error> {
             .send()
             .await
             .map(|page| page.into_inner().results.len())
-            .map_err(cro_api::Error::from)
     })
 }
 
@@ -236,7 +235,6 @@ fn list_materials_against(canned: &Canned) -> Result<usize, cro_api::Error> {
             .send()
             .await
             .map(|page| page.into_inner().len())
-            .map_err(cro_api::Error::from)
     })
 }
 
@@ -557,7 +555,7 @@ proptest! {
         let builder = Client::builder()
             .token(token.clone())
             .base_url(base_url)
-            .api_version(api_version)
+            .api_version_str(api_version)
             .tenant_id(tenant)
             .user_agent_suffix(user_agent)
             .check_token_shape(check_shape)

@@ -79,7 +79,7 @@ async fn retry_after_longer_than_the_progress_window_is_not_waited_for() {
         })
         .await;
         let started = Instant::now();
-        let err = cro_api::Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(server.count(), 1);
         assert!(err.is_rate_limited());
@@ -132,7 +132,7 @@ async fn server_error_burst_exhausts_attempts_and_reports_them() {
             .retry_policy(fast_retries().max_attempts(4))
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert_eq!(server.count(), 4);
         assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
         assert_eq!(err.attempts(), Some(4));
@@ -152,7 +152,7 @@ async fn server_error_burst_exhausts_attempts_and_reports_them() {
 async fn default_policy_makes_three_attempts() {
     bounded(async {
         let server = TestServer::start(|_, _| json(502, serde_json::json!({}))).await;
-        let err = cro_api::Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert_eq!(server.count(), 3);
         assert_eq!(err.attempts(), Some(3));
     })
@@ -163,15 +163,13 @@ async fn default_policy_makes_three_attempts() {
 async fn post_is_not_retried_on_503() {
     bounded(async {
         let server = TestServer::start(|_, _| unavailable()).await;
-        let err = cro_api::Error::from(
-            server
-                .client()
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = server
+            .client()
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(server.count(), 1);
         assert_eq!(err.attempts(), Some(1));
         assert_eq!(err.retry_stop(), Some(RetryStop::NotRetryable));
@@ -258,7 +256,7 @@ async fn connect_errors_exhaust_attempts_and_report_them() {
             .retry_policy(fast_retries())
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.is_connect(), "{err:?}");
         assert_eq!(err.attempts(), Some(3));
         let text = err.to_string();
@@ -281,14 +279,12 @@ async fn post_is_retried_after_a_connect_error() {
             .retry_policy(fast_retries())
             .build()
             .unwrap();
-        let err = cro_api::Error::from(
-            client
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_connect());
         assert_eq!(err.attempts(), Some(3));
     })
@@ -319,20 +315,18 @@ async fn slow_get_times_out_and_is_retried_but_post_is_not() {
             .retry_policy(fast_retries())
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.is_timeout(), "{err:?}");
         assert!(!err.is_deadline());
         assert_eq!(err.attempts(), Some(3));
         assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 3);
 
-        let err = cro_api::Error::from(
-            client
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_timeout());
         assert_eq!(err.attempts(), Some(1));
         assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
@@ -352,7 +346,7 @@ async fn overall_deadline_stops_retrying() {
             .budget(None);
         let client = server.builder().retry_policy(policy).build().unwrap();
         let started = Instant::now();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         let elapsed = started.elapsed();
         assert!(elapsed < Duration::from_millis(1500), "{elapsed:?}");
         assert_eq!(err.retry_stop(), Some(RetryStop::Deadline));
@@ -383,7 +377,7 @@ async fn overall_deadline_caps_a_slow_attempt() {
             .build()
             .unwrap();
         let started = Instant::now();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(err.is_deadline(), "{err:?}");
         assert!(err.to_string().starts_with("deadline exceeded"), "{err}");
@@ -398,12 +392,12 @@ async fn retry_budget_stops_retries_after_repeated_failures() {
         // 10 tokens, 5 per retry: two retries in total across calls, then none.
         let policy = fast_retries().budget(Some(RetryBudget::new(10, 5, 1)));
         let client = server.builder().retry_policy(policy).build().unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert_eq!(err.attempts(), Some(3));
         assert_eq!(client.state().retry_budget_available(), Some(0));
         // A clone shares the budget.
         let clone = client.with_tenant(8);
-        let err = cro_api::Error::from(clone.list_tenants().send().await.unwrap_err());
+        let err = clone.list_tenants().send().await.unwrap_err();
         assert_eq!(err.attempts(), Some(1));
         assert_eq!(err.retry_stop(), Some(RetryStop::BudgetExhausted));
         assert!(err.to_string().contains("retry budget exhausted"), "{err}");
@@ -444,7 +438,7 @@ async fn retries_can_be_disabled() {
             .build()
             .unwrap();
         let started = Instant::now();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(started.elapsed() < Duration::from_millis(800));
         assert_eq!(server.count(), 1);
         assert!(err.is_rate_limited());
@@ -459,7 +453,7 @@ async fn non_retryable_statuses_are_returned_at_once() {
     bounded(async {
         let server =
             TestServer::start(|_, _| json(500, serde_json::json!({"detail": "Boom."}))).await;
-        let err = cro_api::Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert_eq!(server.count(), 1);
         assert!(err.is_server_error());
         assert!(!err.is_retryable());

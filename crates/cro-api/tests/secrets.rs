@@ -88,7 +88,7 @@ async fn token_never_printed() {
         // A 401, as the raw progenitor error and as ours.
         let raw_err = client.list_tenants().send().await.unwrap_err();
         check("raw 401 error", &raw_err);
-        let err = cro_api::Error::from(raw_err);
+        let err = raw_err;
         assert!(err.is_unauthorized());
         check("401 error", &err);
         assert!(err.to_string().contains("[redacted]"), "{err}");
@@ -125,7 +125,7 @@ async fn token_never_printed() {
             .unwrap();
         let raw_err = offline.list_tenants().send().await.unwrap_err();
         check("raw network error", &raw_err);
-        let err = cro_api::Error::from(raw_err);
+        let err = raw_err;
         assert!(err.is_connect());
         check("network error", &err);
 

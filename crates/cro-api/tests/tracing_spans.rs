@@ -76,14 +76,12 @@ async fn span_fields() {
         })
         .await;
         let client = server.client();
-        let err = cro_api::Error::from(
-            client
-                .get_customer()
-                .customer_id(31337)
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .get_customer()
+            .customer_id(31337)
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_not_found());
         let sent_id = server.requests()[0]
             .header("x-request-id")

@@ -94,7 +94,7 @@ fn pasted_bearer_prefix_is_removed() {
 
 #[test]
 fn unknown_api_version_is_rejected() {
-    let err = build_err(Client::builder().api_version("2022/01/01"));
+    let err = build_err(Client::builder().api_version_str("2022/01/01"));
     assert_eq!(err.setting(), Some("api_version"));
     let text = err.to_string();
     assert!(
@@ -103,7 +103,7 @@ fn unknown_api_version_is_rejected() {
     );
     for version in cro_api::meta::API_VERSIONS {
         assert!(
-            Client::builder().api_version(*version).build().is_ok(),
+            Client::builder().api_version_str(*version).build().is_ok(),
             "{version}"
         );
     }
@@ -225,7 +225,7 @@ fn environment_settings_and_errors_name_the_variable() {
 async fn nothing_is_sent_by_a_refused_configuration() {
     bounded(async {
         let server = TestServer::start(|_, _| tenants_page()).await;
-        assert!(server.builder().api_version("nope").build().is_err());
+        assert!(server.builder().api_version_str("nope").build().is_err());
         assert!(server.builder().token("x").build().is_err());
         assert_eq!(server.count(), 0);
     })
@@ -257,7 +257,7 @@ async fn token_source_tokens_are_validated_per_request() {
     bounded(async {
         let server = TestServer::start(|_, _| tenants_page()).await;
         let client = server.builder().token_source(Bad).build().unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         match &err {
             cro_api::Error::Auth(auth) => {
                 assert!(matches!(
@@ -268,7 +268,7 @@ async fn token_source_tokens_are_validated_per_request() {
             other => panic!("{other:?}"),
         }
         let client = server.builder().token_source(Failing).build().unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.to_string().contains("refresh token revoked"), "{err}");
         assert_eq!(server.count(), 0);
     })

@@ -111,7 +111,7 @@ pub async fn connect_with(
         builder = builder.tenant_id(t);
     }
     if let Some(v) = &settings.api_version {
-        builder = builder.api_version(v.clone());
+        builder = builder.api_version_str(v.clone());
     }
     errors::remember_base_url(&settings.base_url);
     let client = builder

@@ -690,7 +690,7 @@ fn raw_csv_equals_the_typed_reference_for_every_list() {
                 .base_url(server.fake.base_url())
                 .token(server.token(role))
                 .tenant_id(server.tenant() as u64)
-                .api_version(version)
+                .api_version_str(version)
                 .build()
                 .expect("client");
             let items = cro_ext::with_paged_request(&client, op, &params, Typed { rt: &server.rt })

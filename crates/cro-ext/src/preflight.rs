@@ -7,17 +7,18 @@
 //! inferred rather than documented, and the error says so.
 //!
 //! ```
+//! use cro_api::meta::OperationId;
 //! use cro_ext::preflight::ensure_allowed;
 //! use cro_ext::roles::{Role, RoleSet};
 //!
 //! let roles: RoleSet = [Role::Dispatcher].into_iter().collect();
-//! match ensure_allowed(&roles, "list_tenants") {
+//! match ensure_allowed(&roles, OperationId::ListTenants) {
 //!     Ok(()) => { /* send it */ }
 //!     Err(error) => eprintln!("{error}"),
 //! }
 //! ```
 
-use cro_api::meta::Auth;
+use cro_api::meta::{Auth, OperationId};
 
 use crate::request::PagedRequest;
 use crate::roles::{OperationRef, RoleSet};
@@ -51,12 +52,22 @@ pub enum RoleError {
     },
 }
 
-/// Check that at least one of `roles` may call `operation` (an `operationId` or an
-/// [`Operation`](cro_api::meta::Operation)).
+/// Check that at least one of `roles` may call `operation`, named by the generated enum
+/// (`OperationId::GetCustomer`), so a misspelt operation does not compile.
 ///
 /// Operations that send no credentials (`security: []`: the sign-up operations) are
 /// allowed whatever the roles, since the server cannot know them.
-pub fn ensure_allowed(roles: &RoleSet, operation: impl OperationRef) -> Result<(), RoleError> {
+pub fn ensure_allowed(roles: &RoleSet, operation: OperationId) -> Result<(), RoleError> {
+    ensure_allowed_by_name(roles, operation)
+}
+
+/// [`ensure_allowed`] for an operation known only at run time: an `operationId` string (a
+/// CLI argument; unknown names are [`RoleError::UnknownOperation`]) or an
+/// [`Operation`](cro_api::meta::Operation) row.
+pub fn ensure_allowed_by_name(
+    roles: &RoleSet,
+    operation: impl OperationRef,
+) -> Result<(), RoleError> {
     let Some(op) = operation.resolve() else {
         return Err(RoleError::UnknownOperation {
             operation: operation.operation_id().to_owned(),
@@ -76,7 +87,7 @@ pub fn ensure_allowed(roles: &RoleSet, operation: impl OperationRef) -> Result<(
 /// `.preflight(&roles)` on paged request builders: [`ensure_allowed`] for the request's own
 /// operation, keeping the request when it passes.
 ///
-/// For other operations call [`ensure_allowed`] with the `operationId` (the method name)
+/// For other operations call [`ensure_allowed`] with the operation's [`OperationId`]
 /// before `send()`; for walks, [`Paginator::preflight`](crate::paging::Paginator::preflight)
 /// does the same check lazily.
 ///
@@ -95,7 +106,7 @@ pub fn ensure_allowed(roles: &RoleSet, operation: impl OperationRef) -> Result<(
 pub trait PreflightExt: PagedRequest + Sized {
     /// `self` if one of `roles` may call this operation, else the refusal.
     fn preflight(self, roles: &RoleSet) -> Result<Self, RoleError> {
-        ensure_allowed(roles, self.operation_id())?;
+        ensure_allowed_by_name(roles, self.operation_id())?;
         Ok(self)
     }
 }

@@ -252,8 +252,7 @@ macro_rules! impl_envelope_paged {
                         .page_index($crate::request::PageArg(page_index))
                         .page_limit($crate::request::PageArg(page_limit))
                         .send()
-                        .await
-                        .map_err(::cro_api::Error::from)?
+                        .await?
                         .into_inner();
                     Ok($crate::request::RawPage {
                         negative: $crate::request::first_negative(
@@ -301,8 +300,7 @@ macro_rules! impl_bare_array_paged {
                         .page_index($crate::request::PageArg(page_index))
                         .page_limit($crate::request::PageArg(page_limit))
                         .send()
-                        .await
-                        .map_err(::cro_api::Error::from)?
+                        .await?
                         .into_inner();
                     Ok($crate::request::RawPage {
                         current_page: None,

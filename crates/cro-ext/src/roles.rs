@@ -172,6 +172,16 @@ pub trait OperationRef {
     }
 }
 
+impl OperationRef for cro_api::meta::OperationId {
+    fn operation_id(&self) -> &str {
+        self.as_str()
+    }
+
+    fn resolve(&self) -> Option<Operation> {
+        Some(*self.operation())
+    }
+}
+
 impl OperationRef for str {
     fn operation_id(&self) -> &str {
         self

@@ -18,12 +18,7 @@
 //! assert!(verify_signature(secret, b"tampered", &header).is_err());
 //! ```
 
-use std::convert::Infallible;
-use std::fmt;
-use std::str::FromStr;
-
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha1::Sha1;
 
 /// Name of the header carrying the signature.
@@ -89,93 +84,22 @@ pub fn verify_signature(
         .map_err(|_| SignatureError::Mismatch)
 }
 
-/// An event a webhook can subscribe to (`hook_event`), by wire name.
-///
-/// Mirrors [`cro_api::meta::HOOK_EVENTS`] (a test keeps them in sync); other names are kept
-/// as [`HookEvent::Unknown`].
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum HookEvent {
-    /// `Ping`: sent by Ping Hook.
-    Ping,
-    /// `Customer`.
-    Customer,
-    /// `CustomerLocation`.
-    CustomerLocation,
-    /// `Job`.
-    Job,
-    /// `Truck`.
-    Truck,
-    /// An event this version of the crate does not know, with its wire name.
-    Unknown(String),
+/// An event a webhook can subscribe to: the generated [`cro_api::types::HookEvent`], so a
+/// hook created with `client.create_hook()` and a delivery checked here use one type.
+pub use cro_api::types::HookEvent;
+
+/// Every event the spec knows, in its order ([`cro_api::meta::HOOK_EVENTS`] as the enum).
+pub fn known_events() -> impl Iterator<Item = HookEvent> {
+    cro_api::meta::HOOK_EVENTS
+        .iter()
+        .filter_map(|name| name.parse().ok())
 }
 
-impl HookEvent {
-    /// Every known event, in the spec's order.
-    pub const KNOWN: &'static [HookEvent] = &[
-        HookEvent::Ping,
-        HookEvent::Customer,
-        HookEvent::CustomerLocation,
-        HookEvent::Job,
-        HookEvent::Truck,
-    ];
-
-    /// The wire name.
-    pub fn as_str(&self) -> &str {
-        match self {
-            HookEvent::Ping => "Ping",
-            HookEvent::Customer => "Customer",
-            HookEvent::CustomerLocation => "CustomerLocation",
-            HookEvent::Job => "Job",
-            HookEvent::Truck => "Truck",
-            HookEvent::Unknown(name) => name,
-        }
-    }
-
-    /// The event with this wire name (exact match, else case-insensitive among the known
-    /// events, else [`HookEvent::Unknown`]).
-    pub fn from_name(name: &str) -> HookEvent {
-        let known = HookEvent::KNOWN.iter();
-        known
-            .clone()
-            .find(|event| event.as_str() == name)
-            .or_else(|| {
-                known
-                    .clone()
-                    .find(|event| event.as_str().eq_ignore_ascii_case(name))
-            })
-            .cloned()
-            .unwrap_or_else(|| HookEvent::Unknown(name.to_owned()))
-    }
-
-    /// False for [`HookEvent::Unknown`].
-    pub fn is_known(&self) -> bool {
-        !matches!(self, HookEvent::Unknown(_))
-    }
-}
-
-impl fmt::Display for HookEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for HookEvent {
-    type Err = Infallible;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(HookEvent::from_name(s))
-    }
-}
-
-impl Serialize for HookEvent {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for HookEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = String::deserialize(deserializer)?;
-        Ok(HookEvent::from_name(&name))
-    }
+/// The event named `name` in a delivery: exact wire name, else case-insensitive; `None` for
+/// an event this version of the crate does not know (a newer API may add some; skip those
+/// rather than failing the delivery).
+pub fn event_from_name(name: &str) -> Option<HookEvent> {
+    name.parse().ok().or_else(|| {
+        known_events().find(|event| event.to_string().eq_ignore_ascii_case(name.trim()))
+    })
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use cro_api::meta::{Auth, OPERATIONS, Operation, ROLES};
-use cro_ext::preflight::{PreflightExt, RoleError, ensure_allowed};
+use cro_ext::preflight::{PreflightExt, RoleError, ensure_allowed, ensure_allowed_by_name};
 use cro_ext::roles::{Role, RoleSet, role_matrix};
 
 #[test]
@@ -98,12 +98,12 @@ fn preflight_passes_and_refuses_per_the_spec() {
     for op in OPERATIONS {
         let everyone: RoleSet = Role::KNOWN.iter().cloned().collect();
         assert_eq!(
-            ensure_allowed(&everyone, op.id).is_ok(),
+            ensure_allowed_by_name(&everyone, op.id).is_ok(),
             !op.roles.is_empty() || op.auth == Auth::None
         );
         // Operations that send no credentials pass whatever the roles.
         assert_eq!(
-            ensure_allowed(&nobody, op.id).is_ok(),
+            ensure_allowed_by_name(&nobody, op.id).is_ok(),
             op.auth == Auth::None,
             "{}",
             op.id
@@ -111,7 +111,7 @@ fn preflight_passes_and_refuses_per_the_spec() {
         for role in Role::KNOWN {
             let one: RoleSet = [role.clone()].into_iter().collect();
             assert_eq!(
-                ensure_allowed(&one, op).is_ok(),
+                ensure_allowed_by_name(&one, op).is_ok(),
                 role.can(op) || op.auth == Auth::None,
                 "{} {}",
                 role,
@@ -128,7 +128,7 @@ fn refusals_explain_themselves() {
         .find(|op| op.auth == Auth::Bearer && !op.allows_role("Driver"))
         .expect("an operation drivers may not call");
     let roles: RoleSet = "Driver".parse().unwrap();
-    let error = ensure_allowed(&roles, op.id).unwrap_err();
+    let error = ensure_allowed_by_name(&roles, op.id).unwrap_err();
     let text = error.to_string();
     assert!(
         text.contains(op.id) && text.contains("Driver") && text.contains("not sent"),
@@ -139,7 +139,7 @@ fn refusals_explain_themselves() {
     }
     assert_eq!(text.contains("inferred"), op.roles_inferred, "{text}");
     assert!(matches!(
-        ensure_allowed(&roles, "no_such_operation"),
+        ensure_allowed_by_name(&roles, "no_such_operation"),
         Err(RoleError::UnknownOperation { .. })
     ));
 }
@@ -156,4 +156,15 @@ fn paged_builders_have_a_preflight() {
 #[test]
 fn role_matrix_snapshot() {
     insta::assert_snapshot!(role_matrix());
+}
+
+#[test]
+fn preflight_takes_the_generated_operation_enum() {
+    use cro_api::meta::OperationId;
+    let driver: RoleSet = "Driver".parse().unwrap();
+    let by_enum = ensure_allowed(&driver, OperationId::CreateCustomer);
+    let by_name = ensure_allowed_by_name(&driver, "create_customer");
+    assert!(by_enum.is_err(), "Driver may not create customers");
+    assert_eq!(by_enum, by_name);
+    assert!(ensure_allowed(&driver, OperationId::ListTenants).is_ok());
 }

@@ -20,7 +20,7 @@ use super::drift::{Drift, DriftPolicy, ShortPage, Totals};
 use super::paginator::{Options, Page, Paginator, StatsHandle, WalkStats};
 use super::repeats::{RepeatPolicy, Tracker};
 use super::{PAGE_INDEX_MAX, PagingError};
-use crate::preflight::ensure_allowed;
+use crate::preflight::ensure_allowed_by_name;
 use crate::request::{PageStyle, PagedRequest, RawPage};
 
 /// A stream of the pages of a walk, in page order; made by [`Paginator::pages`].
@@ -247,7 +247,7 @@ impl<'a, R: PagedRequest + 'a> Walk<'a, R> {
     fn check_before_sending(&self) -> Result<(), PagingError> {
         self.options.validate()?;
         if let Some(roles) = &self.options.preflight {
-            ensure_allowed(roles, self.request.operation_id())?;
+            ensure_allowed_by_name(roles, self.request.operation_id())?;
         }
         Ok(())
     }
