@@ -134,216 +134,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Where an asset currently is: at a customer, in a holding yard, or in the main inventory.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AssetLocationModel {
-        pub address: LocationAddressModel,
-        ///Customer holding the asset; null when it is in a yard (the docs imply this by describing holding_yard_id); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer_id: ::std::option::Option<i64>,
-        ///Customer name, holding-yard name or location name, depending on where the asset is.
-        pub description: AssetLocationModelDescription,
-        ///Holding yard holding the asset; set only when customer_id is null and in_main_inventory is false, otherwise null; nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub holding_yard_id: ::std::option::Option<i64>,
-        ///Whether the asset is in the main inventory (the docs say this is currently always true).
-        pub in_main_inventory: bool,
-        ///When the asset was last moved.
-        pub last_moved_on: crate::Timestamp,
-        ///Name of the place the asset is at.
-        pub name: AssetLocationModelName,
-    }
-    impl AssetLocationModel {
-        pub fn builder() -> builder::AssetLocationModel {
-            Default::default()
-        }
-    }
-    ///Customer name, holding-yard name or location name, depending on where the asset is.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AssetLocationModelDescription(::std::string::String);
-    impl ::std::ops::Deref for AssetLocationModelDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AssetLocationModelDescription> for ::std::string::String {
-        fn from(value: AssetLocationModelDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AssetLocationModelDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AssetLocationModelDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AssetLocationModelDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AssetLocationModelDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name of the place the asset is at.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AssetLocationModelName(::std::string::String);
-    impl ::std::ops::Deref for AssetLocationModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AssetLocationModelName> for ::std::string::String {
-        fn from(value: AssetLocationModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AssetLocationModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AssetLocationModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AssetLocationModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AssetLocationModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///An asset as described by the 2021 docs: JobAssetModel's fields, but with asset_type as AssetTypeModel and location as a full LocationModel. No current operation is documented to return it; JobAssetModel is the current shape. Constraints from the current JobAssetModel page are not applied.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AssetModel {
-        pub asset_type: AssetTypeModel,
-        ///Id of the asset type; the type chosen for the job on job types D, L and E.
-        pub asset_type_id: i64,
-        ///Cluster id.
-        pub cluster: i64,
-        ///Id of the customer the asset is with.
-        pub customer_id: i64,
-        ///Free-text description of the asset.
-        pub description: ::std::string::String,
-        ///When the asset was last dispatched. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatched_on: ::std::option::Option<crate::Timestamp>,
-        ///Asset id.
-        pub id: i64,
-        ///Whether the asset has come back to the yard.
-        pub is_returned: bool,
-        ///When the asset last had any activity. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub last_activity_on: ::std::option::Option<crate::Timestamp>,
-        ///When rent for the asset was last invoiced. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub last_rental_invoice_on: ::std::option::Option<crate::Timestamp>,
-        ///Latitude of the asset in degrees.
-        pub latitude: f64,
-        pub location: LocationModel,
-        ///Id of the location (facility) owning the asset.
-        pub location_id: i64,
-        ///Longitude of the asset in degrees.
-        pub longitude: f64,
-        ///Asset number painted on the container. The docs describe it as a phone number limited to 7..15 characters (a copy-paste error), so no length limit is applied. Nullable: locations need not require asset numbers (inferred).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub number: ::std::option::Option<::std::string::String>,
-        ///Number of assets this record stands for.
-        pub quantity: i64,
-        ///When the asset was returned. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub returned_on: ::std::option::Option<crate::Timestamp>,
-    }
-    impl AssetModel {
-        pub fn builder() -> builder::AssetModel {
-            Default::default()
-        }
-    }
-    ///An asset type from the 2021 docs, where AssetModel referenced it. Same fields as JobAssetTypeModel.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AssetTypeModel {
-        ///Whether the asset type has been deleted.
-        pub deleted: bool,
-        ///Asset type id.
-        pub id: i64,
-        ///Whether this is the default asset type of the location.
-        pub is_default: bool,
-        ///Id of the location the asset type belongs to.
-        pub location_id: i64,
-        ///Name of the asset type, e.g. a container size.
-        pub name: ::std::string::String,
-        ///Number of assets of this type.
-        pub quantity: i64,
-        ///Whether assets of this type must carry numbers.
-        pub require_numbers: bool,
-        ///Weight of an empty asset of this type.
-        pub weight: f64,
-    }
-    impl AssetTypeModel {
-        pub fn builder() -> builder::AssetTypeModel {
-            Default::default()
-        }
-    }
     ///Body for adding an address to a customer, also used for the addresses of a new customer. Fields, required flags and limits are taken to be those of UpdateCustomerAddressModel (inferred: only the field list is documented). Following changelog 1.0.6, country, region, locality, postcode and line_1 are required but nullable, so an address without a street can be sent with those keys set to null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -1148,10 +938,10 @@ pub mod types {
         ///Renewal date. May be omitted or null (changelog 1.0.4); nullable.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative. Limits 1..64 inferred (docs text cut off; the same field elsewhere documents 1..64).
+        ///Name of the sales representative, 1..64 characters. This model's docs text is cut off; CreateDispatchCustomerLocationModel, UpdateDispatchCustomerLocationModel and DispatchCustomerSettingsModel state 1..64 for the same field.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep: ::std::option::Option<CreateCustomerModelSalesRep>,
-        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Limit 0..64 inferred from CreateDispatchCustomerLocationModel.
+        ///Sales representative, given as an integer provider id, a sales user UUID or a username. 0..64 characters, as CreateDispatchCustomerLocationModel states for the same field.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep_id: ::std::option::Option<CreateCustomerModelSalesRepId>,
         ///Id of a suspension applied to the customer.
@@ -1445,7 +1235,7 @@ pub mod types {
                 })
         }
     }
-    ///Name of the sales representative. Limits 1..64 inferred (docs text cut off; the same field elsewhere documents 1..64).
+    ///Name of the sales representative, 1..64 characters. This model's docs text is cut off; CreateDispatchCustomerLocationModel, UpdateDispatchCustomerLocationModel and DispatchCustomerSettingsModel state 1..64 for the same field.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateCustomerModelSalesRep(::std::string::String);
@@ -1502,7 +1292,7 @@ pub mod types {
                 })
         }
     }
-    ///Sales representative, given as an integer provider id, a sales user UUID or a username. Limit 0..64 inferred from CreateDispatchCustomerLocationModel.
+    ///Sales representative, given as an integer provider id, a sales user UUID or a username. 0..64 characters, as CreateDispatchCustomerLocationModel states for the same field.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateCustomerModelSalesRepId(::std::string::String);
@@ -2055,7 +1845,7 @@ pub mod types {
     pub struct CreateHaulerRequestModel {
         ///Company name.
         pub company_name: CreateHaulerRequestModelCompanyName,
-        ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+        ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
         pub password: CreateHaulerRequestModelPassword,
         ///reCAPTCHA response token.
         pub recaptcha: CreateHaulerRequestModelRecaptcha,
@@ -2126,7 +1916,7 @@ pub mod types {
                 })
         }
     }
-    ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+    ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateHaulerRequestModelPassword(::std::string::String);
@@ -2151,10 +1941,10 @@ pub mod types {
                 return Err("shorter than 6 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?=.*[A-Z])(?=.*[0-9]).{6,}$").unwrap() });
+            { ::regress::Regex::new("^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?=.*[A-Z])(?=.*[0-9]).{6,}$\"".into(),
+                    "doesn't match pattern \"^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])\"".into(),
                 );
             }
             Ok(Self(value.to_string()))
@@ -2405,7 +2195,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct CreateUserRequestModel {
-        ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+        ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
         pub password: CreateUserRequestModelPassword,
         ///reCAPTCHA response token.
         pub recaptcha: CreateUserRequestModelRecaptcha,
@@ -2421,7 +2211,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+    ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateUserRequestModelPassword(::std::string::String);
@@ -2445,10 +2235,10 @@ pub mod types {
                 return Err("shorter than 6 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?=.*[A-Z])(?=.*[0-9]).{6,}$").unwrap() });
+            { ::regress::Regex::new("^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?=.*[A-Z])(?=.*[0-9]).{6,}$\"".into(),
+                    "doesn't match pattern \"^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])\"".into(),
                 );
             }
             Ok(Self(value.to_string()))
@@ -2752,54 +2542,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Paged list of legacy customer-location records. Legacy model from the 2020 docs; no current operation uses it. total_pages and total_count carry no maximum: the documented caps (1000 and 100000) contradict page_index values up to 10000 and the size of real tenants.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CustomerLocationListModel {
-        ///Page size applied to this response.
-        pub current_limit: ::std::num::NonZeroU64,
-        ///Number of the page returned, counting from 1.
-        pub current_page: ::std::num::NonZeroU64,
-        ///The CustomerLocationModel items on this page.
-        pub results: ::std::vec::Vec<CustomerLocationModel>,
-        ///Number of matching records across all pages.
-        pub total_count: i64,
-        ///Number of pages available at the current page size.
-        pub total_pages: i64,
-    }
-    impl CustomerLocationListModel {
-        pub fn builder() -> builder::CustomerLocationListModel {
-            Default::default()
-        }
-    }
-    ///Legacy model from the 2020 docs; no current operation uses it. A customer's settings at one location (replaced by DispatchCustomerLocationModel). Nullability mirrors the current model.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CustomerLocationModel {
-        ///Id of the customer-location record.
-        pub id: i64,
-        ///True for a commercial customer.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub is_commercial: ::std::option::Option<bool>,
-        ///Free-text note.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub note: ::std::option::Option<::std::string::String>,
-        ///External reference number.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub reference_number: ::std::option::Option<::std::string::String>,
-        ///Renewal date; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub suspension_id: ::std::option::Option<i64>,
-    }
-    impl CustomerLocationModel {
-        pub fn builder() -> builder::CustomerLocationModel {
-            Default::default()
-        }
-    }
     ///A customer with its addresses, contacts and per-location profiles (Get / Update Customer). The docs' field list is cut off, so more keys may arrive. locations: the 2021 docs typed the items DispatchCustomerLocationModel, but the current JobCustomerModel (same shape) uses DispatchCustomerSettingsModel; we use the latter, which also decodes the larger 2021 item shape.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CustomerModel {
@@ -2868,8 +2610,8 @@ pub mod types {
         pub id: ::std::option::Option<i64>,
         ///False when the customer has been deactivated at this location.
         pub is_active: bool,
-        ///True for a commercial customer, false for a private one. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///True for a commercial customer, false for a private one. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_commercial: ::std::option::Option<bool>,
         ///When the record was last changed (a past date).
         pub last_updated_on: crate::Timestamp,
@@ -2877,26 +2619,26 @@ pub mod types {
         pub location_id: i64,
         ///Customer name.
         pub name: ::std::string::String,
-        ///Free-text note; null when empty. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Free-text note; null when empty. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub note: ::std::option::Option<::std::string::String>,
         ///Id of the parent customer; null for top-level accounts.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub parent_id: ::std::option::Option<i64>,
-        ///External reference number; null in some samples, so nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///External reference number. Optional, as documented; null in some samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference_number: ::std::option::Option<::std::string::String>,
         ///Renewal date. Documented as required, but null when no renewal is set; nullable.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative. Documented as optional; kept required (always present in samples) but nullable. (The 1..64 limit is only inferred here and is not applied.)
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Name of the sales representative, 1..64 characters (as CreateDispatchCustomerLocationModel, UpdateDispatchCustomerLocationModel and DispatchCustomerSettingsModel state). Optional, as documented; nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Null in samples; nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Optional, as documented; null in samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep_id: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension applied at this location; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Id of a suspension applied at this location; null when none. Optional, as documented.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub suspension_id: ::std::option::Option<i64>,
     }
     impl DispatchCustomerLocationModel {
@@ -2913,30 +2655,30 @@ pub mod types {
         pub customer_id: i64,
         ///False when the customer has been deactivated at this location.
         pub is_active: bool,
-        ///True for a commercial customer, false for a private one. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///True for a commercial customer, false for a private one. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_commercial: ::std::option::Option<bool>,
         ///When the record was last changed (a past date).
         pub last_updated_on: crate::Timestamp,
         ///Id of the location (facility) this profile belongs to.
         pub location_id: i64,
-        ///Free-text note; null when empty. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Free-text note; null when empty. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub note: ::std::option::Option<::std::string::String>,
-        ///External reference number; null in some samples, so nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///External reference number. Optional, as documented; null in some samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference_number: ::std::option::Option<::std::string::String>,
         ///Renewal date. Documented as required, but null when no renewal is set; nullable.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub renewal_date: ::std::option::Option<crate::Timestamp>,
         ///Name of the sales representative. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Null in samples; nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Optional, as documented; null in samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep_id: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension applied at this location; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Id of a suspension applied at this location; null when none. Optional, as documented.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub suspension_id: ::std::option::Option<i64>,
     }
     impl DispatchCustomerSettingsModel {
@@ -3184,35 +2926,6 @@ pub mod types {
     impl DumpDestinationModel {
         pub fn builder() -> builder::DumpDestinationModel {
             Default::default()
-        }
-    }
-    ///An empty JSON object, used where a response has no content.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct EmptyContentResponseModel(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for EmptyContentResponseModel {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmptyContentResponseModel>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: EmptyContentResponseModel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for EmptyContentResponseModel {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /**The error body. The current docs show `field`, `detail` and `explanation`; the 2021
@@ -3656,7 +3369,7 @@ optional so that either shape decodes.
         ///True when the job was created through the customer portal.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub created_with_portal: ::std::option::Option<bool>,
-        ///The customer of the job. From API version 2021/11/04 it is a DispatchCustomerLocationModel (the profile at this location); before 2021/11/04 it was a JobCustomerModel (the customer with its per-location settings). The two shapes are told apart by their required keys (location_id and is_active vs locations).
+        ///The customer of the job; null when none is set. From API version 2021/11/04 it is a DispatchCustomerLocationModel (the profile at this location); before 2021/11/04 it was a JobCustomerModel (the customer with its per-location settings). The two shapes are told apart by their required keys (location_id and is_active vs locations).
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub customer: ::std::option::Option<JobModelCustomer>,
         ///Id of the customer the job is for.
@@ -4179,25 +3892,6 @@ optional so that either shape decodes.
     }
     impl LocationModel {
         pub fn builder() -> builder::LocationModel {
-            Default::default()
-        }
-    }
-    ///Paged list of materials. Legacy model from the 2020 docs; no current operation uses it. List Materials now returns a bare array (MaterialModelArray). total_pages and total_count carry no maximum: the documented caps (1000 and 100000) contradict page_index values up to 10000 and the size of real tenants.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct MaterialListModel {
-        ///Page size applied to this response.
-        pub current_limit: ::std::num::NonZeroU64,
-        ///Number of the page returned, counting from 1.
-        pub current_page: ::std::num::NonZeroU64,
-        ///The MaterialModel items on this page.
-        pub results: ::std::vec::Vec<MaterialModel>,
-        ///Number of matching records across all pages.
-        pub total_count: i64,
-        ///Number of pages available at the current page size.
-        pub total_pages: i64,
-    }
-    impl MaterialListModel {
-        pub fn builder() -> builder::MaterialListModel {
             Default::default()
         }
     }
@@ -5287,36 +4981,6 @@ endpoint role lists use.
                 })
         }
     }
-    ///Legacy model from the 2020 docs; no current operation uses it. Body for changing a customer's settings at a location (replaced by UpdateDispatchCustomerLocationModel); every field optional.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct UpdateCustomerLocationModel {
-        ///Set to false to deactivate the customer at the location.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_active: ::std::option::Option<bool>,
-        ///True for a commercial customer.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_commercial: ::std::option::Option<bool>,
-        ///Free-text note.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub note: ::std::option::Option<::std::string::String>,
-        ///External reference number.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reference_number: ::std::option::Option<::std::string::String>,
-        ///Renewal date.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension to apply.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub suspension_id: ::std::option::Option<i64>,
-    }
-    impl UpdateCustomerLocationModel {
-        pub fn builder() -> builder::UpdateCustomerLocationModel {
-            Default::default()
-        }
-    }
     ///Body for changing customer-level fields; both fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -5971,18 +5635,6 @@ endpoint role lists use.
                 })
         }
     }
-    ///Legacy query-parameter form of Update Truck, valid only up to API version 2021/04/07 (the body form replaced it in 2021/05/07). Deprecated. Its contents were never documented; driver_id is inferred from the 2021 docs.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct UpdateTruckQueryParamsModel {
-        ///Id of the driver to assign (inferred; the 2021 docs mistype it as boolean).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub driver_id: ::std::option::Option<i64>,
-    }
-    impl UpdateTruckQueryParamsModel {
-        pub fn builder() -> builder::UpdateTruckQueryParamsModel {
-            Default::default()
-        }
-    }
     ///Body for updating a truck (API versions 2021/05/07 and later). driver_id is required and nullable so the client always sends it: null removes the driver from the truck.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -6068,171 +5720,6 @@ endpoint role lists use.
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
-        }
-    }
-    ///Legacy flat job returned by the 2020 docs' job dispatch operation: the scalar job fields without nested objects. Deprecated; current versions return JobModel. Field names are the old ones (arrived_at_dest, asset_dropped, end_time, start_time, created_by_id, ...), taken from the 2020 docs' field list, which lacks some JobModel scalars (e.g. departed_on, is_paid). Nullability follows JobModel: all nullable except id, location_id, type and the is_* flags.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct UpdatedJobModel {
-        ///Arrival time at the dump destination (now arrived_at_destination_on).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub arrived_at_dest: ::std::option::Option<crate::Timestamp>,
-        ///Arrival time at the job site.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub arrived_on: ::std::option::Option<crate::Timestamp>,
-        ///Id of the dropped deployed asset (now asset_dropped_id).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_dropped: ::std::option::Option<i64>,
-        ///Id of the serviced asset.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_id: ::std::option::Option<i64>,
-        ///Number of assets of a cluster serviced.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_quantity: ::std::option::Option<i64>,
-        ///Id of the asset type.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_type_id: ::std::option::Option<i64>,
-        ///Id of the dispatcher or driver who completed the job.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub completed_by: ::std::option::Option<i64>,
-        ///True when a driver (not a dispatcher) completed the job.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub completed_by_driver: ::std::option::Option<bool>,
-        ///Completion time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub completed_on: ::std::option::Option<crate::Timestamp>,
-        ///Confirmation time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub confirmed_on: ::std::option::Option<crate::Timestamp>,
-        ///Id of the creator (now created_by).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub created_by_id: ::std::option::Option<i64>,
-        ///Id of the customer.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer_id: ::std::option::Option<i64>,
-        ///Notes from the customer.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer_notes: ::std::option::Option<::std::string::String>,
-        ///Free text describing the asset wanted.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub desired_asset_desc: ::std::option::Option<::std::string::String>,
-        ///Dispatch order code.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatch_priority: ::std::option::Option<::std::string::String>,
-        ///Id of the dispatching route, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatched_by_route: ::std::option::Option<i64>,
-        ///Dispatch time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatched_on: ::std::option::Option<crate::Timestamp>,
-        ///Notes from dispatchers.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatcher_notes: ::std::option::Option<::std::string::String>,
-        ///True when the customer must be contacted before dispatch.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub do_confirm: ::std::option::Option<bool>,
-        ///Notes from the driver.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub driver_notes: ::std::option::Option<::std::string::String>,
-        ///Id of the dump destination.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dump_location_id: ::std::option::Option<i64>,
-        ///Dump completion time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dumped_on: ::std::option::Option<crate::Timestamp>,
-        ///Estimated completion time (now desired_end_time).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub end_time: ::std::option::Option<crate::Timestamp>,
-        ///Failure reason.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
-        ///Id of the final location of the asset.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub final_location_id: ::std::option::Option<i64>,
-        ///Job notes (flags) text.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub flags: ::std::option::Option<::std::string::String>,
-        ///Job id.
-        pub id: i64,
-        ///Invoice notes.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub invoice_notes: ::std::option::Option<::std::string::String>,
-        ///Completed flag.
-        pub is_completed: bool,
-        ///Declined flag.
-        pub is_declined: bool,
-        ///Deleted flag.
-        pub is_deleted: bool,
-        ///Failed flag.
-        pub is_failed: bool,
-        ///Id of the job group.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub job_group_id: ::std::option::Option<i64>,
-        ///Id of the location.
-        pub location_id: i64,
-        ///Id of the route the job was merged into.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub merged_with_route: ::std::option::Option<i64>,
-        ///Originally scheduled date.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub original_schedule_date: ::std::option::Option<crate::Timestamp>,
-        ///Date for a follow-up pickup job.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub pickup_date: ::std::option::Option<crate::Timestamp>,
-        ///Order in which drivers should do jobs.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub priority: ::std::option::Option<i64>,
-        ///Free-text reference number.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub reference_number: ::std::option::Option<::std::string::String>,
-        ///Request time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub requested_on: ::std::option::Option<crate::Timestamp>,
-        ///Image required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_image: ::std::option::Option<bool>,
-        ///Material required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_material: ::std::option::Option<bool>,
-        ///Signature required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_signature: ::std::option::Option<bool>,
-        ///Weights required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_weights: ::std::option::Option<bool>,
-        ///Scale ticket text.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub scale_ticket: ::std::option::Option<::std::string::String>,
-        ///Scheduled date.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub schedule_date: ::std::option::Option<crate::Timestamp>,
-        ///Id of the start (pickup) location.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub start_location_id: ::std::option::Option<i64>,
-        ///Requested start time (now desired_start_time).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub start_time: ::std::option::Option<crate::Timestamp>,
-        ///Id of the third-party hauler, if any.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub third_party_hauler_id: ::std::option::Option<::uuid::Uuid>,
-        ///Number of failed attempts.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub times_failed: ::std::option::Option<i64>,
-        ///Days the job has been rolled over.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub times_rolled_over: ::std::option::Option<i64>,
-        ///Id of the assigned truck.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub truck_id: ::std::option::Option<i64>,
-        ///Job type code.
-        #[serde(rename = "type")]
-        pub type_: ::std::string::String,
-        ///Time of the truck weight entry.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub weighed_on: ::std::option::Option<crate::Timestamp>,
-    }
-    impl UpdatedJobModel {
-        pub fn builder() -> builder::UpdatedJobModel {
-            Default::default()
         }
     }
     ///A page of users. total_pages and total_count have no maximum: the documented caps (1000 pages, 100000 records) contradict page_index values up to 10000 and real tenant sizes.
@@ -6501,657 +5988,6 @@ endpoint role lists use.
                     results: Ok(value.results),
                     total_count: Ok(value.total_count),
                     total_pages: Ok(value.total_pages),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AssetLocationModel {
-            address: ::std::result::Result<
-                super::LocationAddressModel,
-                ::std::string::String,
-            >,
-            customer_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            description: ::std::result::Result<
-                super::AssetLocationModelDescription,
-                ::std::string::String,
-            >,
-            holding_yard_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            in_main_inventory: ::std::result::Result<bool, ::std::string::String>,
-            last_moved_on: ::std::result::Result<
-                crate::Timestamp,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                super::AssetLocationModelName,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for AssetLocationModel {
-            fn default() -> Self {
-                Self {
-                    address: Err("no value supplied for address".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    description: Err("no value supplied for description".to_string()),
-                    holding_yard_id: Err(
-                        "no value supplied for holding_yard_id".to_string(),
-                    ),
-                    in_main_inventory: Err(
-                        "no value supplied for in_main_inventory".to_string(),
-                    ),
-                    last_moved_on: Err(
-                        "no value supplied for last_moved_on".to_string(),
-                    ),
-                    name: Err("no value supplied for name".to_string()),
-                }
-            }
-        }
-        impl AssetLocationModel {
-            pub fn address<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::LocationAddressModel>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for address: {e}")
-                    });
-                self
-            }
-            pub fn customer_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
-                self
-            }
-            pub fn description<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::AssetLocationModelDescription>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
-                self
-            }
-            pub fn holding_yard_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.holding_yard_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for holding_yard_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn in_main_inventory<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.in_main_inventory = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for in_main_inventory: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn last_moved_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<crate::Timestamp>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_moved_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for last_moved_on: {e}")
-                    });
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::AssetLocationModelName>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AssetLocationModel> for super::AssetLocationModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AssetLocationModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    address: value.address?,
-                    customer_id: value.customer_id?,
-                    description: value.description?,
-                    holding_yard_id: value.holding_yard_id?,
-                    in_main_inventory: value.in_main_inventory?,
-                    last_moved_on: value.last_moved_on?,
-                    name: value.name?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AssetLocationModel> for AssetLocationModel {
-            fn from(value: super::AssetLocationModel) -> Self {
-                Self {
-                    address: Ok(value.address),
-                    customer_id: Ok(value.customer_id),
-                    description: Ok(value.description),
-                    holding_yard_id: Ok(value.holding_yard_id),
-                    in_main_inventory: Ok(value.in_main_inventory),
-                    last_moved_on: Ok(value.last_moved_on),
-                    name: Ok(value.name),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AssetModel {
-            asset_type: ::std::result::Result<
-                super::AssetTypeModel,
-                ::std::string::String,
-            >,
-            asset_type_id: ::std::result::Result<i64, ::std::string::String>,
-            cluster: ::std::result::Result<i64, ::std::string::String>,
-            customer_id: ::std::result::Result<i64, ::std::string::String>,
-            description: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            dispatched_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<i64, ::std::string::String>,
-            is_returned: ::std::result::Result<bool, ::std::string::String>,
-            last_activity_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            last_rental_invoice_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            latitude: ::std::result::Result<f64, ::std::string::String>,
-            location: ::std::result::Result<super::LocationModel, ::std::string::String>,
-            location_id: ::std::result::Result<i64, ::std::string::String>,
-            longitude: ::std::result::Result<f64, ::std::string::String>,
-            number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            quantity: ::std::result::Result<i64, ::std::string::String>,
-            returned_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for AssetModel {
-            fn default() -> Self {
-                Self {
-                    asset_type: Err("no value supplied for asset_type".to_string()),
-                    asset_type_id: Err(
-                        "no value supplied for asset_type_id".to_string(),
-                    ),
-                    cluster: Err("no value supplied for cluster".to_string()),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    description: Err("no value supplied for description".to_string()),
-                    dispatched_on: Err(
-                        "no value supplied for dispatched_on".to_string(),
-                    ),
-                    id: Err("no value supplied for id".to_string()),
-                    is_returned: Err("no value supplied for is_returned".to_string()),
-                    last_activity_on: Err(
-                        "no value supplied for last_activity_on".to_string(),
-                    ),
-                    last_rental_invoice_on: Err(
-                        "no value supplied for last_rental_invoice_on".to_string(),
-                    ),
-                    latitude: Err("no value supplied for latitude".to_string()),
-                    location: Err("no value supplied for location".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    longitude: Err("no value supplied for longitude".to_string()),
-                    number: Err("no value supplied for number".to_string()),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    returned_on: Err("no value supplied for returned_on".to_string()),
-                }
-            }
-        }
-        impl AssetModel {
-            pub fn asset_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::AssetTypeModel>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_type = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type: {e}")
-                    });
-                self
-            }
-            pub fn asset_type_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_type_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
-                self
-            }
-            pub fn cluster<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.cluster = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for cluster: {e}")
-                    });
-                self
-            }
-            pub fn customer_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
-                self
-            }
-            pub fn description<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for description: {e}")
-                    });
-                self
-            }
-            pub fn dispatched_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatched_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn is_returned<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_returned = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_returned: {e}")
-                    });
-                self
-            }
-            pub fn last_activity_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_activity_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_activity_on: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn last_rental_invoice_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_rental_invoice_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for last_rental_invoice_on: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn latitude<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.latitude = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for latitude: {e}")
-                    });
-                self
-            }
-            pub fn location<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::LocationModel>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location: {e}")
-                    });
-                self
-            }
-            pub fn location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
-                self
-            }
-            pub fn longitude<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.longitude = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for longitude: {e}")
-                    });
-                self
-            }
-            pub fn number<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for number: {e}")
-                    });
-                self
-            }
-            pub fn quantity<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.quantity = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
-                self
-            }
-            pub fn returned_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.returned_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for returned_on: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AssetModel> for super::AssetModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AssetModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    asset_type: value.asset_type?,
-                    asset_type_id: value.asset_type_id?,
-                    cluster: value.cluster?,
-                    customer_id: value.customer_id?,
-                    description: value.description?,
-                    dispatched_on: value.dispatched_on?,
-                    id: value.id?,
-                    is_returned: value.is_returned?,
-                    last_activity_on: value.last_activity_on?,
-                    last_rental_invoice_on: value.last_rental_invoice_on?,
-                    latitude: value.latitude?,
-                    location: value.location?,
-                    location_id: value.location_id?,
-                    longitude: value.longitude?,
-                    number: value.number?,
-                    quantity: value.quantity?,
-                    returned_on: value.returned_on?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AssetModel> for AssetModel {
-            fn from(value: super::AssetModel) -> Self {
-                Self {
-                    asset_type: Ok(value.asset_type),
-                    asset_type_id: Ok(value.asset_type_id),
-                    cluster: Ok(value.cluster),
-                    customer_id: Ok(value.customer_id),
-                    description: Ok(value.description),
-                    dispatched_on: Ok(value.dispatched_on),
-                    id: Ok(value.id),
-                    is_returned: Ok(value.is_returned),
-                    last_activity_on: Ok(value.last_activity_on),
-                    last_rental_invoice_on: Ok(value.last_rental_invoice_on),
-                    latitude: Ok(value.latitude),
-                    location: Ok(value.location),
-                    location_id: Ok(value.location_id),
-                    longitude: Ok(value.longitude),
-                    number: Ok(value.number),
-                    quantity: Ok(value.quantity),
-                    returned_on: Ok(value.returned_on),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AssetTypeModel {
-            deleted: ::std::result::Result<bool, ::std::string::String>,
-            id: ::std::result::Result<i64, ::std::string::String>,
-            is_default: ::std::result::Result<bool, ::std::string::String>,
-            location_id: ::std::result::Result<i64, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            quantity: ::std::result::Result<i64, ::std::string::String>,
-            require_numbers: ::std::result::Result<bool, ::std::string::String>,
-            weight: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for AssetTypeModel {
-            fn default() -> Self {
-                Self {
-                    deleted: Err("no value supplied for deleted".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    is_default: Err("no value supplied for is_default".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    name: Err("no value supplied for name".to_string()),
-                    quantity: Err("no value supplied for quantity".to_string()),
-                    require_numbers: Err(
-                        "no value supplied for require_numbers".to_string(),
-                    ),
-                    weight: Err("no value supplied for weight".to_string()),
-                }
-            }
-        }
-        impl AssetTypeModel {
-            pub fn deleted<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.deleted = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for deleted: {e}")
-                    });
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn is_default<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_default = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_default: {e}")
-                    });
-                self
-            }
-            pub fn location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for name: {e}")
-                    });
-                self
-            }
-            pub fn quantity<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.quantity = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for quantity: {e}")
-                    });
-                self
-            }
-            pub fn require_numbers<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_numbers = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_numbers: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn weight<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.weight = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weight: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AssetTypeModel> for super::AssetTypeModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AssetTypeModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    deleted: value.deleted?,
-                    id: value.id?,
-                    is_default: value.is_default?,
-                    location_id: value.location_id?,
-                    name: value.name?,
-                    quantity: value.quantity?,
-                    require_numbers: value.require_numbers?,
-                    weight: value.weight?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AssetTypeModel> for AssetTypeModel {
-            fn from(value: super::AssetTypeModel) -> Self {
-                Self {
-                    deleted: Ok(value.deleted),
-                    id: Ok(value.id),
-                    is_default: Ok(value.is_default),
-                    location_id: Ok(value.location_id),
-                    name: Ok(value.name),
-                    quantity: Ok(value.quantity),
-                    require_numbers: Ok(value.require_numbers),
-                    weight: Ok(value.weight),
                 }
             }
         }
@@ -10435,289 +9271,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CustomerLocationListModel {
-            current_limit: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            current_page: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            results: ::std::result::Result<
-                ::std::vec::Vec<super::CustomerLocationModel>,
-                ::std::string::String,
-            >,
-            total_count: ::std::result::Result<i64, ::std::string::String>,
-            total_pages: ::std::result::Result<i64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CustomerLocationListModel {
-            fn default() -> Self {
-                Self {
-                    current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
-                    ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
-                }
-            }
-        }
-        impl CustomerLocationListModel {
-            pub fn current_limit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_limit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
-                self
-            }
-            pub fn current_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_page = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
-                self
-            }
-            pub fn results<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::vec::Vec<super::CustomerLocationModel>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
-                self
-            }
-            pub fn total_count<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_count = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
-                self
-            }
-            pub fn total_pages<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_pages = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CustomerLocationListModel>
-        for super::CustomerLocationListModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CustomerLocationListModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    current_limit: value.current_limit?,
-                    current_page: value.current_page?,
-                    results: value.results?,
-                    total_count: value.total_count?,
-                    total_pages: value.total_pages?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CustomerLocationListModel>
-        for CustomerLocationListModel {
-            fn from(value: super::CustomerLocationListModel) -> Self {
-                Self {
-                    current_limit: Ok(value.current_limit),
-                    current_page: Ok(value.current_page),
-                    results: Ok(value.results),
-                    total_count: Ok(value.total_count),
-                    total_pages: Ok(value.total_pages),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CustomerLocationModel {
-            id: ::std::result::Result<i64, ::std::string::String>,
-            is_commercial: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            note: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reference_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            renewal_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            sales_rep: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            suspension_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for CustomerLocationModel {
-            fn default() -> Self {
-                Self {
-                    id: Err("no value supplied for id".to_string()),
-                    is_commercial: Err(
-                        "no value supplied for is_commercial".to_string(),
-                    ),
-                    note: Err("no value supplied for note".to_string()),
-                    reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
-                    ),
-                    renewal_date: Err("no value supplied for renewal_date".to_string()),
-                    sales_rep: Err("no value supplied for sales_rep".to_string()),
-                    suspension_id: Err("no value supplied for suspension_id".to_string()),
-                }
-            }
-        }
-        impl CustomerLocationModel {
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn is_commercial<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_commercial = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
-                self
-            }
-            pub fn note<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
-                self
-            }
-            pub fn reference_number<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn renewal_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.renewal_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
-                self
-            }
-            pub fn sales_rep<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
-                self
-            }
-            pub fn suspension_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.suspension_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CustomerLocationModel>
-        for super::CustomerLocationModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CustomerLocationModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    id: value.id?,
-                    is_commercial: value.is_commercial?,
-                    note: value.note?,
-                    reference_number: value.reference_number?,
-                    renewal_date: value.renewal_date?,
-                    sales_rep: value.sales_rep?,
-                    suspension_id: value.suspension_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CustomerLocationModel>
-        for CustomerLocationModel {
-            fn from(value: super::CustomerLocationModel) -> Self {
-                Self {
-                    id: Ok(value.id),
-                    is_commercial: Ok(value.is_commercial),
-                    note: Ok(value.note),
-                    reference_number: Ok(value.reference_number),
-                    renewal_date: Ok(value.renewal_date),
-                    sales_rep: Ok(value.sales_rep),
-                    suspension_id: Ok(value.suspension_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct CustomerModel {
             addresses: ::std::result::Result<
                 ::std::vec::Vec<super::CustomerAddressModel>,
@@ -11080,23 +9633,19 @@ endpoint role lists use.
                     customer_id: Ok(Default::default()),
                     id: Ok(Default::default()),
                     is_active: Err("no value supplied for is_active".to_string()),
-                    is_commercial: Err(
-                        "no value supplied for is_commercial".to_string(),
-                    ),
+                    is_commercial: Ok(Default::default()),
                     last_updated_on: Err(
                         "no value supplied for last_updated_on".to_string(),
                     ),
                     location_id: Err("no value supplied for location_id".to_string()),
                     name: Err("no value supplied for name".to_string()),
-                    note: Err("no value supplied for note".to_string()),
+                    note: Ok(Default::default()),
                     parent_id: Err("no value supplied for parent_id".to_string()),
-                    reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
-                    ),
+                    reference_number: Ok(Default::default()),
                     renewal_date: Err("no value supplied for renewal_date".to_string()),
-                    sales_rep: Err("no value supplied for sales_rep".to_string()),
-                    sales_rep_id: Err("no value supplied for sales_rep_id".to_string()),
-                    suspension_id: Err("no value supplied for suspension_id".to_string()),
+                    sales_rep: Ok(Default::default()),
+                    sales_rep_id: Ok(Default::default()),
+                    suspension_id: Ok(Default::default()),
                 }
             }
         }
@@ -11436,21 +9985,17 @@ endpoint role lists use.
                     created_on: Err("no value supplied for created_on".to_string()),
                     customer_id: Err("no value supplied for customer_id".to_string()),
                     is_active: Err("no value supplied for is_active".to_string()),
-                    is_commercial: Err(
-                        "no value supplied for is_commercial".to_string(),
-                    ),
+                    is_commercial: Ok(Default::default()),
                     last_updated_on: Err(
                         "no value supplied for last_updated_on".to_string(),
                     ),
                     location_id: Err("no value supplied for location_id".to_string()),
-                    note: Err("no value supplied for note".to_string()),
-                    reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
-                    ),
+                    note: Ok(Default::default()),
+                    reference_number: Ok(Default::default()),
                     renewal_date: Err("no value supplied for renewal_date".to_string()),
-                    sales_rep: Err("no value supplied for sales_rep".to_string()),
-                    sales_rep_id: Err("no value supplied for sales_rep_id".to_string()),
-                    suspension_id: Err("no value supplied for suspension_id".to_string()),
+                    sales_rep: Ok(Default::default()),
+                    sales_rep_id: Ok(Default::default()),
+                    suspension_id: Ok(Default::default()),
                 }
             }
         }
@@ -17559,123 +16104,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct MaterialListModel {
-            current_limit: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            current_page: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            results: ::std::result::Result<
-                ::std::vec::Vec<super::MaterialModel>,
-                ::std::string::String,
-            >,
-            total_count: ::std::result::Result<i64, ::std::string::String>,
-            total_pages: ::std::result::Result<i64, ::std::string::String>,
-        }
-        impl ::std::default::Default for MaterialListModel {
-            fn default() -> Self {
-                Self {
-                    current_limit: Err(
-                        "no value supplied for current_limit".to_string(),
-                    ),
-                    current_page: Err("no value supplied for current_page".to_string()),
-                    results: Err("no value supplied for results".to_string()),
-                    total_count: Err("no value supplied for total_count".to_string()),
-                    total_pages: Err("no value supplied for total_pages".to_string()),
-                }
-            }
-        }
-        impl MaterialListModel {
-            pub fn current_limit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_limit = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_limit: {e}")
-                    });
-                self
-            }
-            pub fn current_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_page = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for current_page: {e}")
-                    });
-                self
-            }
-            pub fn results<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::MaterialModel>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.results = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for results: {e}")
-                    });
-                self
-            }
-            pub fn total_count<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_count = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_count: {e}")
-                    });
-                self
-            }
-            pub fn total_pages<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_pages = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for total_pages: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<MaterialListModel> for super::MaterialListModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: MaterialListModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    current_limit: value.current_limit?,
-                    current_page: value.current_page?,
-                    results: value.results?,
-                    total_count: value.total_count?,
-                    total_pages: value.total_pages?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::MaterialListModel> for MaterialListModel {
-            fn from(value: super::MaterialListModel) -> Self {
-                Self {
-                    current_limit: Ok(value.current_limit),
-                    current_page: Ok(value.current_page),
-                    results: Ok(value.results),
-                    total_count: Ok(value.total_count),
-                    total_pages: Ok(value.total_pages),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct MaterialModel {
             created_on: ::std::result::Result<crate::Timestamp, ::std::string::String>,
             description: ::std::result::Result<
@@ -19490,169 +17918,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UpdateCustomerLocationModel {
-            is_active: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            is_commercial: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            note: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reference_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            renewal_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            sales_rep: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            suspension_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdateCustomerLocationModel {
-            fn default() -> Self {
-                Self {
-                    is_active: Ok(Default::default()),
-                    is_commercial: Ok(Default::default()),
-                    note: Ok(Default::default()),
-                    reference_number: Ok(Default::default()),
-                    renewal_date: Ok(Default::default()),
-                    sales_rep: Ok(Default::default()),
-                    suspension_id: Ok(Default::default()),
-                }
-            }
-        }
-        impl UpdateCustomerLocationModel {
-            pub fn is_active<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_active = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_active: {e}")
-                    });
-                self
-            }
-            pub fn is_commercial<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_commercial = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_commercial: {e}")
-                    });
-                self
-            }
-            pub fn note<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.note = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for note: {e}")
-                    });
-                self
-            }
-            pub fn reference_number<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn renewal_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.renewal_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for renewal_date: {e}")
-                    });
-                self
-            }
-            pub fn sales_rep<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sales_rep = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sales_rep: {e}")
-                    });
-                self
-            }
-            pub fn suspension_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.suspension_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for suspension_id: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdateCustomerLocationModel>
-        for super::UpdateCustomerLocationModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdateCustomerLocationModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    is_active: value.is_active?,
-                    is_commercial: value.is_commercial?,
-                    note: value.note?,
-                    reference_number: value.reference_number?,
-                    renewal_date: value.renewal_date?,
-                    sales_rep: value.sales_rep?,
-                    suspension_id: value.suspension_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdateCustomerLocationModel>
-        for UpdateCustomerLocationModel {
-            fn from(value: super::UpdateCustomerLocationModel) -> Self {
-                Self {
-                    is_active: Ok(value.is_active),
-                    is_commercial: Ok(value.is_commercial),
-                    note: Ok(value.note),
-                    reference_number: Ok(value.reference_number),
-                    renewal_date: Ok(value.renewal_date),
-                    sales_rep: Ok(value.sales_rep),
-                    suspension_id: Ok(value.suspension_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct UpdateCustomerModel {
             name: ::std::result::Result<
                 ::std::option::Option<super::UpdateCustomerModelName>,
@@ -20741,53 +19006,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UpdateTruckQueryParamsModel {
-            driver_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdateTruckQueryParamsModel {
-            fn default() -> Self {
-                Self {
-                    driver_id: Ok(Default::default()),
-                }
-            }
-        }
-        impl UpdateTruckQueryParamsModel {
-            pub fn driver_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.driver_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_id: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdateTruckQueryParamsModel>
-        for super::UpdateTruckQueryParamsModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdateTruckQueryParamsModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    driver_id: value.driver_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdateTruckQueryParamsModel>
-        for UpdateTruckQueryParamsModel {
-            fn from(value: super::UpdateTruckQueryParamsModel) -> Self {
-                Self {
-                    driver_id: Ok(value.driver_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct UpdateTruckRequestModel {
             driver_id: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -20915,1125 +19133,6 @@ endpoint role lists use.
                     events: Ok(value.events),
                     secret: Ok(value.secret),
                     url: Ok(value.url),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct UpdatedJobModel {
-            arrived_at_dest: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            arrived_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            asset_dropped: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            asset_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            asset_quantity: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            asset_type_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            completed_by: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            completed_by_driver: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            completed_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            confirmed_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            created_by_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            customer_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            customer_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            desired_asset_desc: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            dispatch_priority: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            dispatched_by_route: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            dispatched_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            dispatcher_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            do_confirm: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            driver_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            dump_location_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            dumped_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            end_time: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            fail_reason: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            final_location_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            flags: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<i64, ::std::string::String>,
-            invoice_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            is_completed: ::std::result::Result<bool, ::std::string::String>,
-            is_declined: ::std::result::Result<bool, ::std::string::String>,
-            is_deleted: ::std::result::Result<bool, ::std::string::String>,
-            is_failed: ::std::result::Result<bool, ::std::string::String>,
-            job_group_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            location_id: ::std::result::Result<i64, ::std::string::String>,
-            merged_with_route: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            original_schedule_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            pickup_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            priority: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            reference_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            requested_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            require_image: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            require_material: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            require_signature: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            require_weights: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            scale_ticket: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            schedule_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            start_location_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            start_time: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            third_party_hauler_id: ::std::result::Result<
-                ::std::option::Option<::uuid::Uuid>,
-                ::std::string::String,
-            >,
-            times_failed: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            times_rolled_over: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            truck_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
-            weighed_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdatedJobModel {
-            fn default() -> Self {
-                Self {
-                    arrived_at_dest: Err(
-                        "no value supplied for arrived_at_dest".to_string(),
-                    ),
-                    arrived_on: Err("no value supplied for arrived_on".to_string()),
-                    asset_dropped: Err(
-                        "no value supplied for asset_dropped".to_string(),
-                    ),
-                    asset_id: Err("no value supplied for asset_id".to_string()),
-                    asset_quantity: Err(
-                        "no value supplied for asset_quantity".to_string(),
-                    ),
-                    asset_type_id: Err(
-                        "no value supplied for asset_type_id".to_string(),
-                    ),
-                    completed_by: Err("no value supplied for completed_by".to_string()),
-                    completed_by_driver: Err(
-                        "no value supplied for completed_by_driver".to_string(),
-                    ),
-                    completed_on: Err("no value supplied for completed_on".to_string()),
-                    confirmed_on: Err("no value supplied for confirmed_on".to_string()),
-                    created_by_id: Err(
-                        "no value supplied for created_by_id".to_string(),
-                    ),
-                    customer_id: Err("no value supplied for customer_id".to_string()),
-                    customer_notes: Err(
-                        "no value supplied for customer_notes".to_string(),
-                    ),
-                    desired_asset_desc: Err(
-                        "no value supplied for desired_asset_desc".to_string(),
-                    ),
-                    dispatch_priority: Err(
-                        "no value supplied for dispatch_priority".to_string(),
-                    ),
-                    dispatched_by_route: Err(
-                        "no value supplied for dispatched_by_route".to_string(),
-                    ),
-                    dispatched_on: Err(
-                        "no value supplied for dispatched_on".to_string(),
-                    ),
-                    dispatcher_notes: Err(
-                        "no value supplied for dispatcher_notes".to_string(),
-                    ),
-                    do_confirm: Err("no value supplied for do_confirm".to_string()),
-                    driver_notes: Err("no value supplied for driver_notes".to_string()),
-                    dump_location_id: Err(
-                        "no value supplied for dump_location_id".to_string(),
-                    ),
-                    dumped_on: Err("no value supplied for dumped_on".to_string()),
-                    end_time: Err("no value supplied for end_time".to_string()),
-                    fail_reason: Err("no value supplied for fail_reason".to_string()),
-                    final_location_id: Err(
-                        "no value supplied for final_location_id".to_string(),
-                    ),
-                    flags: Err("no value supplied for flags".to_string()),
-                    id: Err("no value supplied for id".to_string()),
-                    invoice_notes: Err(
-                        "no value supplied for invoice_notes".to_string(),
-                    ),
-                    is_completed: Err("no value supplied for is_completed".to_string()),
-                    is_declined: Err("no value supplied for is_declined".to_string()),
-                    is_deleted: Err("no value supplied for is_deleted".to_string()),
-                    is_failed: Err("no value supplied for is_failed".to_string()),
-                    job_group_id: Err("no value supplied for job_group_id".to_string()),
-                    location_id: Err("no value supplied for location_id".to_string()),
-                    merged_with_route: Err(
-                        "no value supplied for merged_with_route".to_string(),
-                    ),
-                    original_schedule_date: Err(
-                        "no value supplied for original_schedule_date".to_string(),
-                    ),
-                    pickup_date: Err("no value supplied for pickup_date".to_string()),
-                    priority: Err("no value supplied for priority".to_string()),
-                    reference_number: Err(
-                        "no value supplied for reference_number".to_string(),
-                    ),
-                    requested_on: Err("no value supplied for requested_on".to_string()),
-                    require_image: Err(
-                        "no value supplied for require_image".to_string(),
-                    ),
-                    require_material: Err(
-                        "no value supplied for require_material".to_string(),
-                    ),
-                    require_signature: Err(
-                        "no value supplied for require_signature".to_string(),
-                    ),
-                    require_weights: Err(
-                        "no value supplied for require_weights".to_string(),
-                    ),
-                    scale_ticket: Err("no value supplied for scale_ticket".to_string()),
-                    schedule_date: Err(
-                        "no value supplied for schedule_date".to_string(),
-                    ),
-                    start_location_id: Err(
-                        "no value supplied for start_location_id".to_string(),
-                    ),
-                    start_time: Err("no value supplied for start_time".to_string()),
-                    third_party_hauler_id: Err(
-                        "no value supplied for third_party_hauler_id".to_string(),
-                    ),
-                    times_failed: Err("no value supplied for times_failed".to_string()),
-                    times_rolled_over: Err(
-                        "no value supplied for times_rolled_over".to_string(),
-                    ),
-                    truck_id: Err("no value supplied for truck_id".to_string()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    weighed_on: Err("no value supplied for weighed_on".to_string()),
-                }
-            }
-        }
-        impl UpdatedJobModel {
-            pub fn arrived_at_dest<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.arrived_at_dest = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for arrived_at_dest: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn arrived_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.arrived_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for arrived_on: {e}")
-                    });
-                self
-            }
-            pub fn asset_dropped<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_dropped = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_dropped: {e}")
-                    });
-                self
-            }
-            pub fn asset_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_id: {e}")
-                    });
-                self
-            }
-            pub fn asset_quantity<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_quantity = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for asset_quantity: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn asset_type_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_type_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for asset_type_id: {e}")
-                    });
-                self
-            }
-            pub fn completed_by<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.completed_by = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_by: {e}")
-                    });
-                self
-            }
-            pub fn completed_by_driver<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.completed_by_driver = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for completed_by_driver: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn completed_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.completed_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for completed_on: {e}")
-                    });
-                self
-            }
-            pub fn confirmed_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.confirmed_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for confirmed_on: {e}")
-                    });
-                self
-            }
-            pub fn created_by_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.created_by_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for created_by_id: {e}")
-                    });
-                self
-            }
-            pub fn customer_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for customer_id: {e}")
-                    });
-                self
-            }
-            pub fn customer_notes<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for customer_notes: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn desired_asset_desc<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.desired_asset_desc = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for desired_asset_desc: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn dispatch_priority<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatch_priority = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatch_priority: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn dispatched_by_route<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatched_by_route = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatched_by_route: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn dispatched_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatched_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dispatched_on: {e}")
-                    });
-                self
-            }
-            pub fn dispatcher_notes<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatcher_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dispatcher_notes: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn do_confirm<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.do_confirm = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for do_confirm: {e}")
-                    });
-                self
-            }
-            pub fn driver_notes<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.driver_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for driver_notes: {e}")
-                    });
-                self
-            }
-            pub fn dump_location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dump_location_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for dump_location_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn dumped_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dumped_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for dumped_on: {e}")
-                    });
-                self
-            }
-            pub fn end_time<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.end_time = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for end_time: {e}")
-                    });
-                self
-            }
-            pub fn fail_reason<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.fail_reason = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for fail_reason: {e}")
-                    });
-                self
-            }
-            pub fn final_location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.final_location_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for final_location_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn flags<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.flags = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for flags: {e}")
-                    });
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| format!("error converting supplied value for id: {e}"));
-                self
-            }
-            pub fn invoice_notes<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.invoice_notes = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for invoice_notes: {e}")
-                    });
-                self
-            }
-            pub fn is_completed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_completed = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_completed: {e}")
-                    });
-                self
-            }
-            pub fn is_declined<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_declined = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_declined: {e}")
-                    });
-                self
-            }
-            pub fn is_deleted<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_deleted = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_deleted: {e}")
-                    });
-                self
-            }
-            pub fn is_failed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_failed = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for is_failed: {e}")
-                    });
-                self
-            }
-            pub fn job_group_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.job_group_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for job_group_id: {e}")
-                    });
-                self
-            }
-            pub fn location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for location_id: {e}")
-                    });
-                self
-            }
-            pub fn merged_with_route<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.merged_with_route = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for merged_with_route: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn original_schedule_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.original_schedule_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for original_schedule_date: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn pickup_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.pickup_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for pickup_date: {e}")
-                    });
-                self
-            }
-            pub fn priority<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.priority = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for priority: {e}")
-                    });
-                self
-            }
-            pub fn reference_number<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.reference_number = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for reference_number: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn requested_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.requested_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for requested_on: {e}")
-                    });
-                self
-            }
-            pub fn require_image<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_image = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for require_image: {e}")
-                    });
-                self
-            }
-            pub fn require_material<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_material = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_material: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn require_signature<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_signature = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_signature: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn require_weights<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_weights = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for require_weights: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn scale_ticket<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.scale_ticket = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for scale_ticket: {e}")
-                    });
-                self
-            }
-            pub fn schedule_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.schedule_date = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for schedule_date: {e}")
-                    });
-                self
-            }
-            pub fn start_location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_location_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for start_location_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn start_time<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_time = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for start_time: {e}")
-                    });
-                self
-            }
-            pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.third_party_hauler_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for third_party_hauler_id: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn times_failed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.times_failed = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for times_failed: {e}")
-                    });
-                self
-            }
-            pub fn times_rolled_over<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.times_rolled_over = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!(
-                            "error converting supplied value for times_rolled_over: {e}"
-                        )
-                    });
-                self
-            }
-            pub fn truck_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.truck_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for truck_id: {e}")
-                    });
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-            pub fn weighed_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.weighed_on = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for weighed_on: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdatedJobModel> for super::UpdatedJobModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdatedJobModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    arrived_at_dest: value.arrived_at_dest?,
-                    arrived_on: value.arrived_on?,
-                    asset_dropped: value.asset_dropped?,
-                    asset_id: value.asset_id?,
-                    asset_quantity: value.asset_quantity?,
-                    asset_type_id: value.asset_type_id?,
-                    completed_by: value.completed_by?,
-                    completed_by_driver: value.completed_by_driver?,
-                    completed_on: value.completed_on?,
-                    confirmed_on: value.confirmed_on?,
-                    created_by_id: value.created_by_id?,
-                    customer_id: value.customer_id?,
-                    customer_notes: value.customer_notes?,
-                    desired_asset_desc: value.desired_asset_desc?,
-                    dispatch_priority: value.dispatch_priority?,
-                    dispatched_by_route: value.dispatched_by_route?,
-                    dispatched_on: value.dispatched_on?,
-                    dispatcher_notes: value.dispatcher_notes?,
-                    do_confirm: value.do_confirm?,
-                    driver_notes: value.driver_notes?,
-                    dump_location_id: value.dump_location_id?,
-                    dumped_on: value.dumped_on?,
-                    end_time: value.end_time?,
-                    fail_reason: value.fail_reason?,
-                    final_location_id: value.final_location_id?,
-                    flags: value.flags?,
-                    id: value.id?,
-                    invoice_notes: value.invoice_notes?,
-                    is_completed: value.is_completed?,
-                    is_declined: value.is_declined?,
-                    is_deleted: value.is_deleted?,
-                    is_failed: value.is_failed?,
-                    job_group_id: value.job_group_id?,
-                    location_id: value.location_id?,
-                    merged_with_route: value.merged_with_route?,
-                    original_schedule_date: value.original_schedule_date?,
-                    pickup_date: value.pickup_date?,
-                    priority: value.priority?,
-                    reference_number: value.reference_number?,
-                    requested_on: value.requested_on?,
-                    require_image: value.require_image?,
-                    require_material: value.require_material?,
-                    require_signature: value.require_signature?,
-                    require_weights: value.require_weights?,
-                    scale_ticket: value.scale_ticket?,
-                    schedule_date: value.schedule_date?,
-                    start_location_id: value.start_location_id?,
-                    start_time: value.start_time?,
-                    third_party_hauler_id: value.third_party_hauler_id?,
-                    times_failed: value.times_failed?,
-                    times_rolled_over: value.times_rolled_over?,
-                    truck_id: value.truck_id?,
-                    type_: value.type_?,
-                    weighed_on: value.weighed_on?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdatedJobModel> for UpdatedJobModel {
-            fn from(value: super::UpdatedJobModel) -> Self {
-                Self {
-                    arrived_at_dest: Ok(value.arrived_at_dest),
-                    arrived_on: Ok(value.arrived_on),
-                    asset_dropped: Ok(value.asset_dropped),
-                    asset_id: Ok(value.asset_id),
-                    asset_quantity: Ok(value.asset_quantity),
-                    asset_type_id: Ok(value.asset_type_id),
-                    completed_by: Ok(value.completed_by),
-                    completed_by_driver: Ok(value.completed_by_driver),
-                    completed_on: Ok(value.completed_on),
-                    confirmed_on: Ok(value.confirmed_on),
-                    created_by_id: Ok(value.created_by_id),
-                    customer_id: Ok(value.customer_id),
-                    customer_notes: Ok(value.customer_notes),
-                    desired_asset_desc: Ok(value.desired_asset_desc),
-                    dispatch_priority: Ok(value.dispatch_priority),
-                    dispatched_by_route: Ok(value.dispatched_by_route),
-                    dispatched_on: Ok(value.dispatched_on),
-                    dispatcher_notes: Ok(value.dispatcher_notes),
-                    do_confirm: Ok(value.do_confirm),
-                    driver_notes: Ok(value.driver_notes),
-                    dump_location_id: Ok(value.dump_location_id),
-                    dumped_on: Ok(value.dumped_on),
-                    end_time: Ok(value.end_time),
-                    fail_reason: Ok(value.fail_reason),
-                    final_location_id: Ok(value.final_location_id),
-                    flags: Ok(value.flags),
-                    id: Ok(value.id),
-                    invoice_notes: Ok(value.invoice_notes),
-                    is_completed: Ok(value.is_completed),
-                    is_declined: Ok(value.is_declined),
-                    is_deleted: Ok(value.is_deleted),
-                    is_failed: Ok(value.is_failed),
-                    job_group_id: Ok(value.job_group_id),
-                    location_id: Ok(value.location_id),
-                    merged_with_route: Ok(value.merged_with_route),
-                    original_schedule_date: Ok(value.original_schedule_date),
-                    pickup_date: Ok(value.pickup_date),
-                    priority: Ok(value.priority),
-                    reference_number: Ok(value.reference_number),
-                    requested_on: Ok(value.requested_on),
-                    require_image: Ok(value.require_image),
-                    require_material: Ok(value.require_material),
-                    require_signature: Ok(value.require_signature),
-                    require_weights: Ok(value.require_weights),
-                    scale_ticket: Ok(value.scale_ticket),
-                    schedule_date: Ok(value.schedule_date),
-                    start_location_id: Ok(value.start_location_id),
-                    start_time: Ok(value.start_time),
-                    third_party_hauler_id: Ok(value.third_party_hauler_id),
-                    times_failed: Ok(value.times_failed),
-                    times_rolled_over: Ok(value.times_rolled_over),
-                    truck_id: Ok(value.truck_id),
-                    type_: Ok(value.type_),
-                    weighed_on: Ok(value.weighed_on),
                 }
             }
         }
@@ -22690,11 +19789,24 @@ Conventions:
   default 100, inferred from the samples), except List Materials and List Recipients, which
   return a bare JSON array.
 - Errors carry a human-readable reason in the HTTP status line
-  (`400 CreateCustomerModel.user_id: Unknown field.`) and an ErrorBody.
+  (`400 CreateCustomerModel.user_id: Unknown field.`) and an ErrorBody. Every operation
+  lists the statuses the docs give it: 400, 401, 403, 406 and 500; 404 where the path has an
+  id; 409 on writes (POST, PATCH, DELETE). Statuses the docs never list (405, 429, 502, 503
+  and 504) are marked `x-cro-undocumented: true` and say why a client should expect them
+  anyway, as are the `4XX`/`5XX` ranges that catch any other status.
 - Timestamps use the custom string format `iso8601`: the API writes naive date-times with
   microseconds and no zone (`2022-08-20T01:10:52.307000`), which `date-time` (RFC 3339)
-  forbids, and accepts offset forms (`2019-02-07T00:12:19.354Z`) in requests. Clients should
+  forbids, and accepts offset forms (`2019-02-07T00:12:19.354Z`) in requests. Every such
+  string also carries a `pattern` that accepts exactly the accepted forms (a real calendar
+  date `YYYY-MM-DD`, optionally `THH:MM`, `THH:MM:SS`, a 1-9 digit fraction and `Z` or
+  `+HH:MM`), so tools that do not know the format still send valid values. Clients should
   keep the text as received and parse it leniently (cro-rs: `cro_api::Timestamp`).
+- `x-cro-date: future|past` on a request date: the docs require it to lie on that side of
+  the server's clock. No OpenAPI keyword can say so; senders should honour it.
+- Patterns use the subset of ECMA 262 that reads the same in every common regex dialect:
+  no `.`, `\d`, `\w`, `\s` or flags; only a leading `^` and a closing `$` as anchors.
+- A nullable reference is `oneOf: [{$ref: ...}, {type: object, nullable: true, enum: [null]}]`:
+  OAS 3.0.3 ignores `nullable` next to a bare `allOf`/`$ref`.
 - Fields the docs label "Required" but that come back null in samples are `nullable`.
 - `x-cro-since` / `x-cro-removed-in` on a property give the API version that introduced or
   removed (renamed) it.
@@ -22771,6 +19883,7 @@ Sends a `GET` request to `/customers`
 Arguments:
 - `active`: true: only active customers; false: only inactive ones; unset: all.
 - `created_on_gte`: Only customers created on or after this ISO 8601 date-time (a past date).
+- `is_active`: The same filter as `active`, under the name the 1.0.7 changelog gives it. The current docs (ListCustomersQueryParamsModel) and the 2020 docs call it `active`, so `active` is the name to send; `is_active` is accepted on this legacy endpoint only, and `active` wins when both are sent.
 - `is_parent`: true: only accounts without a parent; false: only accounts with a parent; unset: all.
 - `last_updated_gte`: Only customers updated on or after this ISO 8601 date-time (a past date).
 - `location_id`: Only customers of this location.
@@ -22787,6 +19900,7 @@ describe it as "Request identifier", a copy-paste error.)
 let response = client.list_customers()
     .active(active)
     .created_on_gte(created_on_gte)
+    .is_active(is_active)
     .is_parent(is_parent)
     .last_updated_gte(last_updated_gte)
     .location_id(location_id)
@@ -24338,12 +21452,13 @@ pub mod builder {
         client: &'a super::Client,
         active: Result<Option<bool>, String>,
         created_on_gte: Result<Option<crate::Timestamp>, String>,
+        is_active: Result<Option<bool>, String>,
         is_parent: Result<Option<bool>, String>,
         last_updated_gte: Result<Option<crate::Timestamp>, String>,
         location_id: Result<Option<i64>, String>,
         name: Result<Option<types::ListCustomersName>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         parent_id: Result<Option<i64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
@@ -24354,6 +21469,7 @@ pub mod builder {
                 client: client,
                 active: Ok(None),
                 created_on_gte: Ok(None),
+                is_active: Ok(None),
                 is_parent: Ok(None),
                 last_updated_gte: Ok(None),
                 location_id: Ok(None),
@@ -24386,6 +21502,16 @@ pub mod builder {
                     "conversion to `crate :: Timestamp` for created_on_gte failed"
                         .to_string()
                 });
+            self
+        }
+        pub fn is_active<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.is_active = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for is_active failed".to_string());
             self
         }
         pub fn is_parent<V>(mut self, value: V) -> Self
@@ -24435,26 +21561,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -24501,6 +21627,7 @@ pub mod builder {
                 client,
                 active,
                 created_on_gte,
+                is_active,
                 is_parent,
                 last_updated_gte,
                 location_id,
@@ -24513,6 +21640,7 @@ pub mod builder {
             } = self;
             let active = active.map_err(Error::InvalidRequest)?;
             let created_on_gte = created_on_gte.map_err(Error::InvalidRequest)?;
+            let is_active = is_active.map_err(Error::InvalidRequest)?;
             let is_parent = is_parent.map_err(Error::InvalidRequest)?;
             let last_updated_gte = last_updated_gte.map_err(Error::InvalidRequest)?;
             let location_id = location_id.map_err(Error::InvalidRequest)?;
@@ -24552,6 +21680,7 @@ pub mod builder {
                         &created_on_gte,
                     ),
                 )
+                .query(&progenitor_client::QueryParam::new("is_active", &is_active))
                 .query(&progenitor_client::QueryParam::new("is_parent", &is_parent))
                 .query(
                     &progenitor_client::QueryParam::new(
@@ -24862,8 +21991,8 @@ pub mod builder {
     pub struct ListCustomerAddresses<'a> {
         client: &'a super::Client,
         customer_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -24889,26 +22018,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -25635,8 +22764,8 @@ pub mod builder {
     pub struct ListCustomerContacts<'a> {
         client: &'a super::Client,
         customer_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -25662,26 +22791,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -26267,8 +23396,8 @@ pub mod builder {
     pub struct ListCustomerLocations<'a> {
         client: &'a super::Client,
         customer_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -26294,26 +23423,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -27066,8 +24195,8 @@ pub mod builder {
         driver_id: Result<i64, String>,
         end_date: Result<Option<crate::Timestamp>, String>,
         is_read: Result<Option<bool>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         start_date: Result<Option<crate::Timestamp>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
@@ -27119,26 +24248,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -27721,8 +24850,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListHaulers<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -27738,26 +24867,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -28116,8 +25245,8 @@ pub mod builder {
     pub struct ListHaulerConnections<'a> {
         client: &'a super::Client,
         hauler_uuid: Result<::uuid::Uuid, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -28145,26 +25274,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -28432,8 +25561,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListHooks<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -28449,26 +25578,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -29189,8 +26318,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListLocations<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -29206,26 +26335,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -29439,8 +26568,8 @@ pub mod builder {
     pub struct ListAssets<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -29466,26 +26595,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -29600,8 +26729,8 @@ pub mod builder {
         is_parent: Result<Option<bool>, String>,
         last_updated_gte: Result<Option<crate::Timestamp>, String>,
         name: Result<Option<types::ListLocationCustomersName>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         parent_id: Result<Option<i64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
@@ -29693,26 +26822,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -30173,8 +27302,8 @@ pub mod builder {
     pub struct ListDrivers<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -30200,26 +27329,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -30456,8 +27585,8 @@ pub mod builder {
     pub struct ListDumpDestinations<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -30483,26 +27612,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -30913,8 +28042,8 @@ pub mod builder {
         failed: Result<Option<bool>, String>,
         is_dispatched: Result<Option<bool>, String>,
         last_updated_gte: Result<Option<crate::Timestamp>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         schedule_gt: Result<Option<crate::Timestamp>, String>,
         schedule_lt: Result<Option<crate::Timestamp>, String>,
         truck_id: Result<Option<i64>, String>,
@@ -31044,26 +28173,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -31875,8 +29004,8 @@ pub mod builder {
     pub struct ListMaterials<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -31902,26 +29031,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -32031,8 +29160,8 @@ pub mod builder {
     pub struct ListTrucks<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -32058,26 +29187,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -32605,8 +29734,8 @@ pub mod builder {
         location_id: Result<i64, String>,
         active: Result<Option<bool>, String>,
         name: Result<Option<types::ListUsersName>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -32656,26 +29785,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -32920,8 +30049,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListTenants<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -32937,26 +30066,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self

@@ -275,7 +275,7 @@ async fn invalid_parameters_are_rejected_before_sending() {
         let err = Error::from(
             client
                 .list_tenants()
-                .page_index(0u32)
+                .page_index(0u64)
                 .send()
                 .await
                 .unwrap_err(),
