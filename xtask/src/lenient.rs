@@ -434,8 +434,14 @@ mod tests {
         assert_eq!(report.keywords_removed, 6);
         let bare = json!({"type": "string", "format": "iso8601", "description": "d"});
         assert_eq!(spec["paths"]["/x"]["post"]["parameters"][0]["schema"], bare);
-        assert_eq!(spec["components"]["schemas"]["In"]["properties"]["when"], bare);
-        assert_eq!(spec["components"]["schemas"]["Unused"]["properties"]["when"], bare);
+        assert_eq!(
+            spec["components"]["schemas"]["In"]["properties"]["when"],
+            bare
+        );
+        assert_eq!(
+            spec["components"]["schemas"]["Unused"]["properties"]["when"],
+            bare
+        );
         // Other patterns in request schemas stay.
         assert_eq!(
             spec["components"]["schemas"]["In"]["properties"]["code"]["pattern"],

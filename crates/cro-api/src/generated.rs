@@ -2077,13 +2077,13 @@ pub mod types {
         ///Confirmation time.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub confirmed_on: ::std::option::Option<crate::Timestamp>,
-        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name.
+        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name. In a request either name is accepted at any version (no OpenAPI keyword can tie a body field to the x-api-version header).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by: ::std::option::Option<i64>,
         ///True when a driver creates the job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by_driver: ::std::option::Option<bool>,
-        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by).
+        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by). In a request either name is accepted at any version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by_id: ::std::option::Option<i64>,
         ///True when the job comes from the customer portal.
@@ -5495,10 +5495,10 @@ endpoint role lists use.
         ///Id of the asset type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub asset_type_id: ::std::option::Option<i64>,
-        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name.
+        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name. In a request either name is accepted at any version (no OpenAPI keyword can tie a body field to the x-api-version header).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by: ::std::option::Option<i64>,
-        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by).
+        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by). In a request either name is accepted at any version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by_id: ::std::option::Option<i64>,
         ///Departure time from the job site.

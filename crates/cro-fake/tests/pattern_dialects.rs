@@ -37,9 +37,38 @@ const SAMPLES: &[&str] = &[
 
 /// Characters on which regex dialects are known to disagree, plus ordinary ones.
 const EDGES: &[char] = &[
-    '\n', '\r', '\t', ' ', '\u{0}', '\u{b}', '\u{c}', '\u{85}', '\u{a0}', '\u{2028}', '\u{2029}',
-    '\u{feff}', '\u{660}', '\u{ff11}', '\u{1d7d8}', 'é', 'İ', 'K', '\u{212a}', 'A', 'z', '0',
-    '9', '+', '-', ':', '.', 'T', 'Z', '/', '=', '_',
+    '\n',
+    '\r',
+    '\t',
+    ' ',
+    '\u{0}',
+    '\u{b}',
+    '\u{c}',
+    '\u{85}',
+    '\u{a0}',
+    '\u{2028}',
+    '\u{2029}',
+    '\u{feff}',
+    '\u{660}',
+    '\u{ff11}',
+    '\u{1d7d8}',
+    'é',
+    'İ',
+    'K',
+    '\u{212a}',
+    'A',
+    'z',
+    '0',
+    '9',
+    '+',
+    '-',
+    ':',
+    '.',
+    'T',
+    'Z',
+    '/',
+    '=',
+    '_',
 ];
 
 fn spec_patterns() -> Vec<String> {
@@ -104,11 +133,18 @@ fn test_strings() -> Vec<String> {
         }
     }
     // Random strings over digits, letters and the edge characters.
-    let alphabet: Vec<char> = ('0'..='9').chain('a'..='f').chain(EDGES.iter().copied()).collect();
+    let alphabet: Vec<char> = ('0'..='9')
+        .chain('a'..='f')
+        .chain(EDGES.iter().copied())
+        .collect();
     let mut rng = Rng(20_260_401);
     for _ in 0..3000 {
         let len = rng.below(40);
-        out.push((0..len).map(|_| alphabet[rng.below(alphabet.len())]).collect());
+        out.push(
+            (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect(),
+        );
     }
     out.sort();
     out.dedup();
@@ -211,11 +247,18 @@ fn patterns_mean_the_same_in_every_dialect() {
     ];
     for (program, args, require_var) in dialects {
         let Some(theirs) = run_dialect(program, &args, &input) else {
-            assert!(!required(require_var), "{require_var}=1 but {program} is not installed");
+            assert!(
+                !required(require_var),
+                "{require_var}=1 but {program} is not installed"
+            );
             eprintln!("skipping the {program} dialect: {program} is not installed");
             continue;
         };
-        assert_eq!(theirs.len(), patterns.len(), "{program} answered per pattern");
+        assert_eq!(
+            theirs.len(),
+            patterns.len(),
+            "{program} answered per pattern"
+        );
         for ((p, ours), theirs) in patterns.iter().zip(&fake).zip(&theirs) {
             let disagreements: Vec<String> = strings
                 .iter()
