@@ -119,3 +119,79 @@ fn send_signatures() {
     assert!(lines.len() > 50, "found only {} send methods", lines.len());
     insta::assert_snapshot!("send_signatures", lines.join("\n"));
 }
+
+/// The spec itself, for what the generated code does not show: per-operation statuses and
+/// required flags.
+fn spec() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spec/openapi.yaml");
+    let text = std::fs::read_to_string(&path).expect("spec/openapi.yaml is readable");
+    serde_yaml::from_str(&text).expect("spec/openapi.yaml is YAML")
+}
+
+/// One line per operation: its response statuses, `*` marking the `x-cro-undocumented` ones.
+/// (The generated client folds the exact error statuses into `4XX`/`5XX`, all ErrorBody.)
+#[test]
+fn documented_statuses() {
+    let spec = spec();
+    let mut lines = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let Some(responses) = op.get("responses").and_then(|r| r.as_object()) else {
+                continue;
+            };
+            let statuses: Vec<String> = responses
+                .iter()
+                .map(|(code, response)| {
+                    let target = match response.get("$ref").and_then(|r| r.as_str()) {
+                        Some(r) => spec
+                            .pointer(r.trim_start_matches('#'))
+                            .unwrap_or_else(|| panic!("{r} resolves")),
+                        None => response,
+                    };
+                    let undocumented = target.get("x-cro-undocumented") == Some(&true.into());
+                    format!("{code}{}", if undocumented { "*" } else { "" })
+                })
+                .collect();
+            lines.push(format!(
+                "{} {} {path}: {}",
+                op["operationId"].as_str().unwrap_or("?"),
+                method.to_uppercase(),
+                statuses.join(" ")
+            ));
+        }
+    }
+    lines.sort();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+/// One line per component schema with properties: its required and optional property names.
+#[test]
+fn required_flags() {
+    let spec = spec();
+    let mut lines = Vec::new();
+    for (name, schema) in spec["components"]["schemas"].as_object().expect("schemas") {
+        let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else {
+            continue;
+        };
+        let required: Vec<&str> = schema
+            .get("required")
+            .and_then(|r| r.as_array())
+            .map(|r| r.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        let mut optional: Vec<&str> = properties
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !required.contains(k))
+            .collect();
+        optional.sort_unstable();
+        let mut required = required;
+        required.sort_unstable();
+        lines.push(format!(
+            "{name}: required=[{}] optional=[{}]",
+            required.join(","),
+            optional.join(",")
+        ));
+    }
+    lines.sort();
+    insta::assert_snapshot!(lines.join("\n"));
+}

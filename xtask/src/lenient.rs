@@ -15,6 +15,25 @@
 //!   typify's enums decode unknown values as errors deliberately (the hand-written layer decides
 //!   where an open enum is needed).
 //!
+//! - every `format: iso8601` string, request or response, loses its `pattern` and `x-cro-date`
+//!   (see [`TIMESTAMP_ONLY_KEYWORDS`]): `cro_api::Timestamp` is the type and the validator of
+//!   those, and typify maps a schema to it only when the schema is exactly
+//!   `{type: string, format: iso8601}` (plus metadata); with a pattern it would emit a
+//!   validating `String` newtype instead.
+//!
+//! - a nullable reference is written in the spec as `oneOf: [{$ref: X}, <null>]`, where `<null>`
+//!   is `{type: object, nullable: true, enum: [null]}` (the OAS 3.0.3 construction validators
+//!   honour; `nullable` beside a bare `allOf` is ignored there). typify would make that an
+//!   untagged enum with a unit variant, so the null branch is dropped and `nullable: true` set
+//!   instead, with a single remaining branch as `allOf: [{$ref: X}]`: the shape typify turns
+//!   into `Option<X>` ([`normalise_nullable_refs`]).
+//!
+//! - an operation's exact error statuses (`'404'`) whose body schema is the same as their
+//!   class range's (`4XX`) are dropped ([`fold_error_codes_into_ranges`]): the spec lists the
+//!   documented statuses for readers and other tools, but for the generated client they add
+//!   nothing (every one is an ErrorBody), and progenitor orders its match arms so that the
+//!   range would shadow the later exact codes (unreachable-pattern warnings).
+//!
 //! The transform runs on the raw JSON value, before the value is handed to progenitor.
 
 use std::collections::BTreeSet;
@@ -35,6 +54,11 @@ pub const RELAXED_KEYWORDS: &[&str] = &[
     "maxItems",
     "uniqueItems",
 ];
+
+/// Keywords removed from every `format: iso8601` string schema: the pattern and the date-side
+/// rule are there for other OpenAPI tools (spec/README.md); cro-rs parses such strings into
+/// `cro_api::Timestamp`.
+pub const TIMESTAMP_ONLY_KEYWORDS: &[&str] = &["pattern", "x-cro-date"];
 
 /// HTTP methods under an OpenAPI path item (other keys are `parameters`, `summary`, ...).
 const METHODS: &[&str] = &[
@@ -128,7 +152,137 @@ pub fn apply(spec: &mut Value) -> Result<Report> {
             report.keywords_removed += strip_response(response);
         }
     }
+    report.keywords_removed += strip_timestamp_keywords(spec);
+    normalise_nullable_refs(spec);
+    fold_error_codes_into_ranges(spec)?;
     Ok(report)
+}
+
+/// The body schema of a response (following a `$ref` to `components/responses`), if JSON.
+fn response_body_schema(spec: &Value, response: &Value) -> Result<Option<Value>> {
+    let response = match response.get("$ref").and_then(Value::as_str) {
+        Some(reference) => resolve(spec, reference)?,
+        None => response,
+    };
+    Ok(response
+        .pointer("/content/application~1json/schema")
+        .cloned())
+}
+
+/// Drop exact 4xx/5xx statuses whose body schema equals that of their `4XX`/`5XX` range (see
+/// the module docs); returns how many were dropped.
+fn fold_error_codes_into_ranges(spec: &mut Value) -> Result<usize> {
+    let mut drops: Vec<(String, String, String)> = Vec::new();
+    if let Some(paths) = spec.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            for method in METHODS {
+                let Some(responses) = item
+                    .get(*method)
+                    .and_then(|op| op.get("responses"))
+                    .and_then(Value::as_object)
+                else {
+                    continue;
+                };
+                for (code, response) in responses {
+                    let Some(class) = code
+                        .strip_prefix(['4', '5'])
+                        .filter(|rest| rest.len() == 2 && rest.bytes().all(|b| b.is_ascii_digit()))
+                        .and(code.get(..1))
+                    else {
+                        continue;
+                    };
+                    let Some(range) = responses.get(&format!("{class}XX")) else {
+                        continue;
+                    };
+                    if response_body_schema(spec, response)? == response_body_schema(spec, range)? {
+                        drops.push((path.clone(), (*method).to_owned(), code.clone()));
+                    }
+                }
+            }
+        }
+    }
+    for (path, method, code) in &drops {
+        if let Some(responses) = spec
+            .get_mut("paths")
+            .and_then(|p| p.get_mut(path))
+            .and_then(|item| item.get_mut(method))
+            .and_then(|op| op.get_mut("responses"))
+            .and_then(Value::as_object_mut)
+        {
+            responses.remove(code);
+        }
+    }
+    Ok(drops.len())
+}
+
+/// Whether `schema` admits only JSON null (`enum: [null]`): the null branch of a nullable
+/// `oneOf`/`anyOf`.
+fn is_null_only(schema: &Value) -> bool {
+    schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .is_some_and(|values| values.len() == 1 && values[0].is_null())
+}
+
+/// Rewrite `oneOf`/`anyOf` lists that contain a null-only branch into the `nullable: true`
+/// form typify understands (see the module docs); returns how many were rewritten.
+fn normalise_nullable_refs(value: &mut Value) -> usize {
+    match value {
+        Value::Object(object) => {
+            let mut rewritten = 0;
+            for key in ["oneOf", "anyOf"] {
+                let Some(Value::Array(branches)) = object.get_mut(key) else {
+                    continue;
+                };
+                let before = branches.len();
+                branches.retain(|branch| !is_null_only(branch));
+                if branches.len() == before || branches.is_empty() {
+                    continue;
+                }
+                rewritten += 1;
+                if branches.len() == 1 {
+                    let only = branches.pop().unwrap_or(Value::Null);
+                    object.remove(key);
+                    object.insert("allOf".to_owned(), Value::Array(vec![only]));
+                }
+                object.insert("nullable".to_owned(), Value::Bool(true));
+            }
+            rewritten
+                + object
+                    .iter_mut()
+                    .filter(|(key, _)| *key != "example" && *key != "examples")
+                    .map(|(_, v)| normalise_nullable_refs(v))
+                    .sum::<usize>()
+        }
+        Value::Array(items) => items.iter_mut().map(normalise_nullable_refs).sum(),
+        _ => 0,
+    }
+}
+
+/// Remove [`TIMESTAMP_ONLY_KEYWORDS`] from every `{type: string, format: iso8601}` object in
+/// the document (schemas, parameters, headers, wherever they are); returns how many.
+fn strip_timestamp_keywords(value: &mut Value) -> usize {
+    match value {
+        Value::Object(object) => {
+            let mut removed = 0;
+            if object.get("format").and_then(Value::as_str) == Some("iso8601")
+                && object.get("type").and_then(Value::as_str) == Some("string")
+            {
+                removed += TIMESTAMP_ONLY_KEYWORDS
+                    .iter()
+                    .filter(|keyword| object.remove(**keyword).is_some())
+                    .count();
+            }
+            removed
+                + object
+                    .iter_mut()
+                    .filter(|(key, _)| *key != "example" && *key != "examples")
+                    .map(|(_, v)| strip_timestamp_keywords(v))
+                    .sum::<usize>()
+        }
+        Value::Array(items) => items.iter_mut().map(strip_timestamp_keywords).sum(),
+        _ => 0,
+    }
 }
 
 /// Names of the component schemas reachable from `roots`, following every local `$ref`
@@ -258,6 +412,97 @@ mod tests {
             3
         );
         assert_eq!(spec["components"]["schemas"]["Shared"]["minLength"], 1);
+    }
+
+    #[test]
+    fn timestamps_lose_pattern_and_date_rule_everywhere() {
+        let stamp = json!({"type": "string", "format": "iso8601", "pattern": "^[0-9]{4}", "x-cro-date": "future", "description": "d"});
+        let mut spec = json!({
+            "paths": {"/x": {"post": {
+                "parameters": [{"name": "since", "in": "query", "schema": stamp.clone()}],
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/In"}}}},
+                "responses": {"200": {"description": "ok"}}
+            }}},
+            "components": {"schemas": {
+                "In": {"type": "object", "properties": {
+                    "when": stamp.clone(),
+                    "code": {"type": "string", "pattern": "^a$"}}},
+                "Unused": {"type": "object", "properties": {"when": stamp}}
+            }}
+        });
+        let report = apply(&mut spec).unwrap();
+        assert_eq!(report.keywords_removed, 6);
+        let bare = json!({"type": "string", "format": "iso8601", "description": "d"});
+        assert_eq!(spec["paths"]["/x"]["post"]["parameters"][0]["schema"], bare);
+        assert_eq!(
+            spec["components"]["schemas"]["In"]["properties"]["when"],
+            bare
+        );
+        assert_eq!(
+            spec["components"]["schemas"]["Unused"]["properties"]["when"],
+            bare
+        );
+        // Other patterns in request schemas stay.
+        assert_eq!(
+            spec["components"]["schemas"]["In"]["properties"]["code"]["pattern"],
+            "^a$"
+        );
+    }
+
+    #[test]
+    fn nullable_refs_become_the_shape_typify_makes_an_option_of() {
+        let null_branch = json!({"type": "object", "nullable": true, "enum": [null]});
+        let null_again = null_branch.clone();
+        let mut spec = json!({
+            "paths": {},
+            "components": {"schemas": {
+                "Job": {"type": "object", "properties": {
+                    "asset": {"description": "d", "oneOf": [{"$ref": "#/components/schemas/A"}, null_again]},
+                    "customer": {"oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}, null_branch]},
+                    "either": {"anyOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}]}
+                }},
+                "A": {"type": "object"},
+                "B": {"type": "object"}
+            }}
+        });
+        assert_eq!(normalise_nullable_refs(&mut spec), 2);
+        let props = &spec["components"]["schemas"]["Job"]["properties"];
+        assert_eq!(
+            props["asset"],
+            json!({"description": "d", "allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
+        );
+        assert_eq!(
+            props["customer"],
+            json!({"oneOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}], "nullable": true})
+        );
+        assert_eq!(
+            props["either"],
+            json!({"anyOf": [{"$ref": "#/components/schemas/A"}, {"$ref": "#/components/schemas/B"}]})
+        );
+    }
+
+    #[test]
+    fn exact_error_codes_fold_into_their_range() {
+        let error = json!({"description": "e", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}});
+        let other = json!({"description": "o", "content": {"application/json": {"schema": {"type": "string"}}}});
+        let mut spec = json!({
+            "paths": {"/x": {"get": {"responses": {
+                "200": {"description": "ok"},
+                "404": {"$ref": "#/components/responses/NotFound"},
+                "409": other,
+                "503": error.clone(),
+                "4XX": error.clone(),
+                "5XX": error
+            }}}},
+            "components": {"responses": {"NotFound": {"description": "nf", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}}}
+        });
+        assert_eq!(fold_error_codes_into_ranges(&mut spec).unwrap(), 2);
+        let codes: Vec<&String> = spec["paths"]["/x"]["get"]["responses"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(codes, ["200", "409", "4XX", "5XX"]);
     }
 
     #[test]

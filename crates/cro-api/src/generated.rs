@@ -166,216 +166,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Where an asset currently is: at a customer, in a holding yard, or in the main inventory.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AssetLocationModel {
-        pub address: LocationAddressModel,
-        ///Customer holding the asset; null when it is in a yard (the docs imply this by describing holding_yard_id); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer_id: ::std::option::Option<i64>,
-        ///Customer name, holding-yard name or location name, depending on where the asset is.
-        pub description: AssetLocationModelDescription,
-        ///Holding yard holding the asset; set only when customer_id is null and in_main_inventory is false, otherwise null; nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub holding_yard_id: ::std::option::Option<i64>,
-        ///Whether the asset is in the main inventory (the docs say this is currently always true).
-        pub in_main_inventory: bool,
-        ///When the asset was last moved.
-        pub last_moved_on: crate::Timestamp,
-        ///Name of the place the asset is at.
-        pub name: AssetLocationModelName,
-    }
-    impl AssetLocationModel {
-        pub fn builder() -> builder::AssetLocationModel {
-            Default::default()
-        }
-    }
-    ///Customer name, holding-yard name or location name, depending on where the asset is.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AssetLocationModelDescription(::std::string::String);
-    impl ::std::ops::Deref for AssetLocationModelDescription {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AssetLocationModelDescription> for ::std::string::String {
-        fn from(value: AssetLocationModelDescription) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AssetLocationModelDescription {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AssetLocationModelDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String>
-    for AssetLocationModelDescription {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AssetLocationModelDescription {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///Name of the place the asset is at.
-    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
-    #[serde(transparent)]
-    pub struct AssetLocationModelName(::std::string::String);
-    impl ::std::ops::Deref for AssetLocationModelName {
-        type Target = ::std::string::String;
-        fn deref(&self) -> &::std::string::String {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<AssetLocationModelName> for ::std::string::String {
-        fn from(value: AssetLocationModelName) -> Self {
-            value.0
-        }
-    }
-    impl ::std::str::FromStr for AssetLocationModelName {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            if value.chars().count() > 128usize {
-                return Err("longer than 128 characters".into());
-            }
-            if value.chars().count() < 1usize {
-                return Err("shorter than 1 characters".into());
-            }
-            Ok(Self(value.to_string()))
-        }
-    }
-    impl ::std::convert::TryFrom<&str> for AssetLocationModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl ::std::convert::TryFrom<::std::string::String> for AssetLocationModelName {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
-    }
-    impl<'de> ::serde::Deserialize<'de> for AssetLocationModelName {
-        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
-        where
-            D: ::serde::Deserializer<'de>,
-        {
-            ::std::string::String::deserialize(deserializer)?
-                .parse()
-                .map_err(|e: self::error::ConversionError| {
-                    <D::Error as ::serde::de::Error>::custom(e.to_string())
-                })
-        }
-    }
-    ///An asset as described by the 2021 docs: JobAssetModel's fields, but with asset_type as AssetTypeModel and location as a full LocationModel. No current operation is documented to return it; JobAssetModel is the current shape. Constraints from the current JobAssetModel page are not applied.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AssetModel {
-        pub asset_type: AssetTypeModel,
-        ///Id of the asset type; the type chosen for the job on job types D, L and E.
-        pub asset_type_id: i64,
-        ///Cluster id.
-        pub cluster: i64,
-        ///Id of the customer the asset is with.
-        pub customer_id: i64,
-        ///Free-text description of the asset.
-        pub description: ::std::string::String,
-        ///When the asset was last dispatched. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatched_on: ::std::option::Option<crate::Timestamp>,
-        ///Asset id.
-        pub id: i64,
-        ///Whether the asset has come back to the yard.
-        pub is_returned: bool,
-        ///When the asset last had any activity. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub last_activity_on: ::std::option::Option<crate::Timestamp>,
-        ///When rent for the asset was last invoiced. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub last_rental_invoice_on: ::std::option::Option<crate::Timestamp>,
-        ///Latitude of the asset in degrees.
-        pub latitude: f64,
-        pub location: LocationModel,
-        ///Id of the location (facility) owning the asset.
-        pub location_id: i64,
-        ///Longitude of the asset in degrees.
-        pub longitude: f64,
-        ///Asset number painted on the container. The docs describe it as a phone number limited to 7..15 characters (a copy-paste error), so no length limit is applied. Nullable: locations need not require asset numbers (inferred).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub number: ::std::option::Option<::std::string::String>,
-        ///Number of assets this record stands for.
-        pub quantity: i64,
-        ///When the asset was returned. Null when this has not happened yet (inferred); nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub returned_on: ::std::option::Option<crate::Timestamp>,
-    }
-    impl AssetModel {
-        pub fn builder() -> builder::AssetModel {
-            Default::default()
-        }
-    }
-    ///An asset type from the 2021 docs, where AssetModel referenced it. Same fields as JobAssetTypeModel.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct AssetTypeModel {
-        ///Whether the asset type has been deleted.
-        pub deleted: bool,
-        ///Asset type id.
-        pub id: i64,
-        ///Whether this is the default asset type of the location.
-        pub is_default: bool,
-        ///Id of the location the asset type belongs to.
-        pub location_id: i64,
-        ///Name of the asset type, e.g. a container size.
-        pub name: ::std::string::String,
-        ///Number of assets of this type.
-        pub quantity: i64,
-        ///Whether assets of this type must carry numbers.
-        pub require_numbers: bool,
-        ///Weight of an empty asset of this type.
-        pub weight: f64,
-    }
-    impl AssetTypeModel {
-        pub fn builder() -> builder::AssetTypeModel {
-            Default::default()
-        }
-    }
     ///Body for adding an address to a customer, also used for the addresses of a new customer. Fields, required flags and limits are taken to be those of UpdateCustomerAddressModel (inferred: only the field list is documented). Following changelog 1.0.6, country, region, locality, postcode and line_1 are required but nullable, so an address without a street can be sent with those keys set to null.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -1180,10 +970,10 @@ pub mod types {
         ///Renewal date. May be omitted or null (changelog 1.0.4); nullable.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative. Limits 1..64 inferred (docs text cut off; the same field elsewhere documents 1..64).
+        ///Name of the sales representative, 1..64 characters. This model's docs text is cut off; CreateDispatchCustomerLocationModel, UpdateDispatchCustomerLocationModel and DispatchCustomerSettingsModel state 1..64 for the same field.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep: ::std::option::Option<CreateCustomerModelSalesRep>,
-        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Limit 0..64 inferred from CreateDispatchCustomerLocationModel.
+        ///Sales representative, given as an integer provider id, a sales user UUID or a username. 0..64 characters, as CreateDispatchCustomerLocationModel states for the same field.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep_id: ::std::option::Option<CreateCustomerModelSalesRepId>,
         ///Id of a suspension applied to the customer.
@@ -1477,7 +1267,7 @@ pub mod types {
                 })
         }
     }
-    ///Name of the sales representative. Limits 1..64 inferred (docs text cut off; the same field elsewhere documents 1..64).
+    ///Name of the sales representative, 1..64 characters. This model's docs text is cut off; CreateDispatchCustomerLocationModel, UpdateDispatchCustomerLocationModel and DispatchCustomerSettingsModel state 1..64 for the same field.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateCustomerModelSalesRep(::std::string::String);
@@ -1534,7 +1324,7 @@ pub mod types {
                 })
         }
     }
-    ///Sales representative, given as an integer provider id, a sales user UUID or a username. Limit 0..64 inferred from CreateDispatchCustomerLocationModel.
+    ///Sales representative, given as an integer provider id, a sales user UUID or a username. 0..64 characters, as CreateDispatchCustomerLocationModel states for the same field.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateCustomerModelSalesRepId(::std::string::String);
@@ -2087,7 +1877,7 @@ pub mod types {
     pub struct CreateHaulerRequestModel {
         ///Company name.
         pub company_name: CreateHaulerRequestModelCompanyName,
-        ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+        ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
         pub password: CreateHaulerRequestModelPassword,
         ///reCAPTCHA response token.
         pub recaptcha: CreateHaulerRequestModelRecaptcha,
@@ -2158,7 +1948,7 @@ pub mod types {
                 })
         }
     }
-    ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+    ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateHaulerRequestModelPassword(::std::string::String);
@@ -2183,10 +1973,10 @@ pub mod types {
                 return Err("shorter than 6 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?=.*[A-Z])(?=.*[0-9]).{6,}$").unwrap() });
+            { ::regress::Regex::new("^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?=.*[A-Z])(?=.*[0-9]).{6,}$\"".into(),
+                    "doesn't match pattern \"^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])\"".into(),
                 );
             }
             Ok(Self(value.to_string()))
@@ -2319,13 +2109,13 @@ pub mod types {
         ///Confirmation time.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub confirmed_on: ::std::option::Option<crate::Timestamp>,
-        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name.
+        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name. In a request either name is accepted at any version (no OpenAPI keyword can tie a body field to the x-api-version header).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by: ::std::option::Option<i64>,
         ///True when a driver creates the job.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by_driver: ::std::option::Option<bool>,
-        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by).
+        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by). In a request either name is accepted at any version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by_id: ::std::option::Option<i64>,
         ///True when the job comes from the customer portal.
@@ -2437,7 +2227,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
     pub struct CreateUserRequestModel {
-        ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+        ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
         pub password: CreateUserRequestModelPassword,
         ///reCAPTCHA response token.
         pub recaptcha: CreateUserRequestModelRecaptcha,
@@ -2453,7 +2243,7 @@ pub mod types {
             Default::default()
         }
     }
-    ///Password: at least 6 characters with at least one capital letter and one digit. The docs state the rule in words; the pattern encodes it.
+    ///Password: at least 6 characters (minLength) with at least one capital letter A-Z and one digit 0-9 (pattern). The docs state the rule in words. The pattern uses no `.` and no `$`, so it means the same in every regex dialect (spec/README.md).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct CreateUserRequestModelPassword(::std::string::String);
@@ -2477,10 +2267,10 @@ pub mod types {
                 return Err("shorter than 6 characters".into());
             }
             static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^(?=.*[A-Z])(?=.*[0-9]).{6,}$").unwrap() });
+            { ::regress::Regex::new("^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err(
-                    "doesn't match pattern \"^(?=.*[A-Z])(?=.*[0-9]).{6,}$\"".into(),
+                    "doesn't match pattern \"^(?=[^A-Z]*[A-Z])(?=[^0-9]*[0-9])\"".into(),
                 );
             }
             Ok(Self(value.to_string()))
@@ -2784,54 +2574,6 @@ pub mod types {
             Default::default()
         }
     }
-    ///Paged list of legacy customer-location records. Legacy model from the 2020 docs; no current operation uses it. total_pages and total_count carry no maximum: the documented caps (1000 and 100000) contradict page_index values up to 10000 and the size of real tenants.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CustomerLocationListModel {
-        ///Page size applied to this response.
-        pub current_limit: ::std::num::NonZeroU64,
-        ///Number of the page returned, counting from 1.
-        pub current_page: ::std::num::NonZeroU64,
-        ///The CustomerLocationModel items on this page.
-        pub results: ::std::vec::Vec<CustomerLocationModel>,
-        ///Number of matching records across all pages.
-        pub total_count: i64,
-        ///Number of pages available at the current page size.
-        pub total_pages: i64,
-    }
-    impl CustomerLocationListModel {
-        pub fn builder() -> builder::CustomerLocationListModel {
-            Default::default()
-        }
-    }
-    ///Legacy model from the 2020 docs; no current operation uses it. A customer's settings at one location (replaced by DispatchCustomerLocationModel). Nullability mirrors the current model.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct CustomerLocationModel {
-        ///Id of the customer-location record.
-        pub id: i64,
-        ///True for a commercial customer.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub is_commercial: ::std::option::Option<bool>,
-        ///Free-text note.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub note: ::std::option::Option<::std::string::String>,
-        ///External reference number.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub reference_number: ::std::option::Option<::std::string::String>,
-        ///Renewal date; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub suspension_id: ::std::option::Option<i64>,
-    }
-    impl CustomerLocationModel {
-        pub fn builder() -> builder::CustomerLocationModel {
-            Default::default()
-        }
-    }
     ///A customer with its addresses, contacts and per-location profiles (Get / Update Customer). The docs' field list is cut off, so more keys may arrive. locations: the 2021 docs typed the items DispatchCustomerLocationModel, but the current JobCustomerModel (same shape) uses DispatchCustomerSettingsModel; we use the latter, which also decodes the larger 2021 item shape.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct CustomerModel {
@@ -2900,8 +2642,8 @@ pub mod types {
         pub id: ::std::option::Option<i64>,
         ///False when the customer has been deactivated at this location.
         pub is_active: bool,
-        ///True for a commercial customer, false for a private one. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///True for a commercial customer, false for a private one. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_commercial: ::std::option::Option<bool>,
         ///When the record was last changed (a past date).
         pub last_updated_on: crate::Timestamp,
@@ -2909,26 +2651,26 @@ pub mod types {
         pub location_id: i64,
         ///Customer name.
         pub name: ::std::string::String,
-        ///Free-text note; null when empty. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Free-text note; null when empty. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub note: ::std::option::Option<::std::string::String>,
         ///Id of the parent customer; null for top-level accounts.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub parent_id: ::std::option::Option<i64>,
-        ///External reference number; null in some samples, so nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///External reference number. Optional, as documented; null in some samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference_number: ::std::option::Option<::std::string::String>,
         ///Renewal date. Documented as required, but null when no renewal is set; nullable.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative. Documented as optional; kept required (always present in samples) but nullable. (The 1..64 limit is only inferred here and is not applied.)
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Name of the sales representative, 1..64 characters (as CreateDispatchCustomerLocationModel, UpdateDispatchCustomerLocationModel and DispatchCustomerSettingsModel state). Optional, as documented; nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Null in samples; nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Optional, as documented; null in samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep_id: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension applied at this location; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Id of a suspension applied at this location; null when none. Optional, as documented.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub suspension_id: ::std::option::Option<i64>,
     }
     impl DispatchCustomerLocationModel {
@@ -2945,30 +2687,30 @@ pub mod types {
         pub customer_id: i64,
         ///False when the customer has been deactivated at this location.
         pub is_active: bool,
-        ///True for a commercial customer, false for a private one. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///True for a commercial customer, false for a private one. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_commercial: ::std::option::Option<bool>,
         ///When the record was last changed (a past date).
         pub last_updated_on: crate::Timestamp,
         ///Id of the location (facility) this profile belongs to.
         pub location_id: i64,
-        ///Free-text note; null when empty. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Free-text note; null when empty. Optional, as documented (a server may omit it); nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub note: ::std::option::Option<::std::string::String>,
-        ///External reference number; null in some samples, so nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///External reference number. Optional, as documented; null in some samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reference_number: ::std::option::Option<::std::string::String>,
         ///Renewal date. Documented as required, but null when no renewal is set; nullable.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub renewal_date: ::std::option::Option<crate::Timestamp>,
         ///Name of the sales representative. Documented as optional; kept required (always present in samples) but nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Null in samples; nullable.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Sales representative, given as an integer provider id, a sales user UUID or a username. Optional, as documented; null in samples, so nullable.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sales_rep_id: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension applied at this location; null when none.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
+        ///Id of a suspension applied at this location; null when none. Optional, as documented.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub suspension_id: ::std::option::Option<i64>,
     }
     impl DispatchCustomerSettingsModel {
@@ -3216,35 +2958,6 @@ pub mod types {
     impl DumpDestinationModel {
         pub fn builder() -> builder::DumpDestinationModel {
             Default::default()
-        }
-    }
-    ///An empty JSON object, used where a response has no content.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    pub struct EmptyContentResponseModel(
-        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    );
-    impl ::std::ops::Deref for EmptyContentResponseModel {
-        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
-        fn deref(
-            &self,
-        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<EmptyContentResponseModel>
-    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
-        fn from(value: EmptyContentResponseModel) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<
-        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-    > for EmptyContentResponseModel {
-        fn from(
-            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        ) -> Self {
-            Self(value)
         }
     }
     /**The error body. The current docs show `field`, `detail` and `explanation`; the 2021
@@ -3688,7 +3401,7 @@ optional so that either shape decodes.
         ///True when the job was created through the customer portal.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub created_with_portal: ::std::option::Option<bool>,
-        ///The customer of the job. From API version 2021/11/04 it is a DispatchCustomerLocationModel (the profile at this location); before 2021/11/04 it was a JobCustomerModel (the customer with its per-location settings). The two shapes are told apart by their required keys (location_id and is_active vs locations).
+        ///The customer of the job; null when none is set. From API version 2021/11/04 it is a DispatchCustomerLocationModel (the profile at this location); before 2021/11/04 it was a JobCustomerModel (the customer with its per-location settings). The two shapes are told apart by their required keys (location_id and is_active vs locations).
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
         pub customer: ::std::option::Option<JobModelCustomer>,
         ///Id of the customer the job is for.
@@ -4211,25 +3924,6 @@ optional so that either shape decodes.
     }
     impl LocationModel {
         pub fn builder() -> builder::LocationModel {
-            Default::default()
-        }
-    }
-    ///Paged list of materials. Legacy model from the 2020 docs; no current operation uses it. List Materials now returns a bare array (MaterialModelArray). total_pages and total_count carry no maximum: the documented caps (1000 and 100000) contradict page_index values up to 10000 and the size of real tenants.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct MaterialListModel {
-        ///Page size applied to this response.
-        pub current_limit: ::std::num::NonZeroU64,
-        ///Number of the page returned, counting from 1.
-        pub current_page: ::std::num::NonZeroU64,
-        ///The MaterialModel items on this page.
-        pub results: ::std::vec::Vec<MaterialModel>,
-        ///Number of matching records across all pages.
-        pub total_count: i64,
-        ///Number of pages available at the current page size.
-        pub total_pages: i64,
-    }
-    impl MaterialListModel {
-        pub fn builder() -> builder::MaterialListModel {
             Default::default()
         }
     }
@@ -5319,36 +5013,6 @@ endpoint role lists use.
                 })
         }
     }
-    ///Legacy model from the 2020 docs; no current operation uses it. Body for changing a customer's settings at a location (replaced by UpdateDispatchCustomerLocationModel); every field optional.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct UpdateCustomerLocationModel {
-        ///Set to false to deactivate the customer at the location.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_active: ::std::option::Option<bool>,
-        ///True for a commercial customer.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub is_commercial: ::std::option::Option<bool>,
-        ///Free-text note.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub note: ::std::option::Option<::std::string::String>,
-        ///External reference number.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reference_number: ::std::option::Option<::std::string::String>,
-        ///Renewal date.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub renewal_date: ::std::option::Option<crate::Timestamp>,
-        ///Name of the sales representative.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sales_rep: ::std::option::Option<::std::string::String>,
-        ///Id of a suspension to apply.
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub suspension_id: ::std::option::Option<i64>,
-    }
-    impl UpdateCustomerLocationModel {
-        pub fn builder() -> builder::UpdateCustomerLocationModel {
-            Default::default()
-        }
-    }
     ///Body for changing customer-level fields; both fields are optional.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -5863,10 +5527,10 @@ endpoint role lists use.
         ///Id of the asset type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub asset_type_id: ::std::option::Option<i64>,
-        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name.
+        ///Id of the creator of the job. Name used from API version 2021/11/04 (formerly created_by_id); the docs name the rename but the visible field list shows neither name. In a request either name is accepted at any version (no OpenAPI keyword can tie a body field to the x-api-version header).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by: ::std::option::Option<i64>,
-        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by).
+        ///Id of the creator of the job. Name used before API version 2021/11/04 (now created_by). In a request either name is accepted at any version.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_by_id: ::std::option::Option<i64>,
         ///Departure time from the job site.
@@ -6003,18 +5667,6 @@ endpoint role lists use.
                 })
         }
     }
-    ///Legacy query-parameter form of Update Truck, valid only up to API version 2021/04/07 (the body form replaced it in 2021/05/07). Deprecated. Its contents were never documented; driver_id is inferred from the 2021 docs.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
-    pub struct UpdateTruckQueryParamsModel {
-        ///Id of the driver to assign (inferred; the 2021 docs mistype it as boolean).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub driver_id: ::std::option::Option<i64>,
-    }
-    impl UpdateTruckQueryParamsModel {
-        pub fn builder() -> builder::UpdateTruckQueryParamsModel {
-            Default::default()
-        }
-    }
     ///Body for updating a truck (API versions 2021/05/07 and later). driver_id is required and nullable so the client always sends it: null removes the driver from the truck.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -6100,171 +5752,6 @@ endpoint role lists use.
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
-        }
-    }
-    ///Legacy flat job returned by the 2020 docs' job dispatch operation: the scalar job fields without nested objects. Deprecated; current versions return JobModel. Field names are the old ones (arrived_at_dest, asset_dropped, end_time, start_time, created_by_id, ...), taken from the 2020 docs' field list, which lacks some JobModel scalars (e.g. departed_on, is_paid). Nullability follows JobModel: all nullable except id, location_id, type and the is_* flags.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    pub struct UpdatedJobModel {
-        ///Arrival time at the dump destination (now arrived_at_destination_on).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub arrived_at_dest: ::std::option::Option<crate::Timestamp>,
-        ///Arrival time at the job site.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub arrived_on: ::std::option::Option<crate::Timestamp>,
-        ///Id of the dropped deployed asset (now asset_dropped_id).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_dropped: ::std::option::Option<i64>,
-        ///Id of the serviced asset.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_id: ::std::option::Option<i64>,
-        ///Number of assets of a cluster serviced.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_quantity: ::std::option::Option<i64>,
-        ///Id of the asset type.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub asset_type_id: ::std::option::Option<i64>,
-        ///Id of the dispatcher or driver who completed the job.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub completed_by: ::std::option::Option<i64>,
-        ///True when a driver (not a dispatcher) completed the job.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub completed_by_driver: ::std::option::Option<bool>,
-        ///Completion time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub completed_on: ::std::option::Option<crate::Timestamp>,
-        ///Confirmation time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub confirmed_on: ::std::option::Option<crate::Timestamp>,
-        ///Id of the creator (now created_by).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub created_by_id: ::std::option::Option<i64>,
-        ///Id of the customer.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer_id: ::std::option::Option<i64>,
-        ///Notes from the customer.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub customer_notes: ::std::option::Option<::std::string::String>,
-        ///Free text describing the asset wanted.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub desired_asset_desc: ::std::option::Option<::std::string::String>,
-        ///Dispatch order code.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatch_priority: ::std::option::Option<::std::string::String>,
-        ///Id of the dispatching route, or null.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatched_by_route: ::std::option::Option<i64>,
-        ///Dispatch time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatched_on: ::std::option::Option<crate::Timestamp>,
-        ///Notes from dispatchers.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dispatcher_notes: ::std::option::Option<::std::string::String>,
-        ///True when the customer must be contacted before dispatch.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub do_confirm: ::std::option::Option<bool>,
-        ///Notes from the driver.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub driver_notes: ::std::option::Option<::std::string::String>,
-        ///Id of the dump destination.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dump_location_id: ::std::option::Option<i64>,
-        ///Dump completion time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub dumped_on: ::std::option::Option<crate::Timestamp>,
-        ///Estimated completion time (now desired_end_time).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub end_time: ::std::option::Option<crate::Timestamp>,
-        ///Failure reason.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub fail_reason: ::std::option::Option<::std::string::String>,
-        ///Id of the final location of the asset.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub final_location_id: ::std::option::Option<i64>,
-        ///Job notes (flags) text.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub flags: ::std::option::Option<::std::string::String>,
-        ///Job id.
-        pub id: i64,
-        ///Invoice notes.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub invoice_notes: ::std::option::Option<::std::string::String>,
-        ///Completed flag.
-        pub is_completed: bool,
-        ///Declined flag.
-        pub is_declined: bool,
-        ///Deleted flag.
-        pub is_deleted: bool,
-        ///Failed flag.
-        pub is_failed: bool,
-        ///Id of the job group.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub job_group_id: ::std::option::Option<i64>,
-        ///Id of the location.
-        pub location_id: i64,
-        ///Id of the route the job was merged into.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub merged_with_route: ::std::option::Option<i64>,
-        ///Originally scheduled date.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub original_schedule_date: ::std::option::Option<crate::Timestamp>,
-        ///Date for a follow-up pickup job.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub pickup_date: ::std::option::Option<crate::Timestamp>,
-        ///Order in which drivers should do jobs.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub priority: ::std::option::Option<i64>,
-        ///Free-text reference number.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub reference_number: ::std::option::Option<::std::string::String>,
-        ///Request time.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub requested_on: ::std::option::Option<crate::Timestamp>,
-        ///Image required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_image: ::std::option::Option<bool>,
-        ///Material required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_material: ::std::option::Option<bool>,
-        ///Signature required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_signature: ::std::option::Option<bool>,
-        ///Weights required before completion.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub require_weights: ::std::option::Option<bool>,
-        ///Scale ticket text.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub scale_ticket: ::std::option::Option<::std::string::String>,
-        ///Scheduled date.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub schedule_date: ::std::option::Option<crate::Timestamp>,
-        ///Id of the start (pickup) location.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub start_location_id: ::std::option::Option<i64>,
-        ///Requested start time (now desired_start_time).
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub start_time: ::std::option::Option<crate::Timestamp>,
-        ///Id of the third-party hauler, if any.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub third_party_hauler_id: ::std::option::Option<::uuid::Uuid>,
-        ///Number of failed attempts.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub times_failed: ::std::option::Option<i64>,
-        ///Days the job has been rolled over.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub times_rolled_over: ::std::option::Option<i64>,
-        ///Id of the assigned truck.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub truck_id: ::std::option::Option<i64>,
-        ///Job type code.
-        #[serde(rename = "type")]
-        pub type_: ::std::string::String,
-        ///Time of the truck weight entry.
-        #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub weighed_on: ::std::option::Option<crate::Timestamp>,
-    }
-    impl UpdatedJobModel {
-        pub fn builder() -> builder::UpdatedJobModel {
-            Default::default()
         }
     }
     ///A page of users. total_pages and total_count have no maximum: the documented caps (1000 pages, 100000 records) contradict page_index values up to 10000 and real tenant sizes.
@@ -6551,731 +6038,6 @@ endpoint role lists use.
                     results: Ok(value.results),
                     total_count: Ok(value.total_count),
                     total_pages: Ok(value.total_pages),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AssetLocationModel {
-            address: ::std::result::Result<
-                super::LocationAddressModel,
-                ::std::string::String,
-            >,
-            customer_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            description: ::std::result::Result<
-                super::AssetLocationModelDescription,
-                ::std::string::String,
-            >,
-            holding_yard_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            in_main_inventory: ::std::result::Result<bool, ::std::string::String>,
-            last_moved_on: ::std::result::Result<
-                crate::Timestamp,
-                ::std::string::String,
-            >,
-            name: ::std::result::Result<
-                super::AssetLocationModelName,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for AssetLocationModel {
-            fn default() -> Self {
-                Self {
-                    address: Err(
-                        "AssetLocationModel.address: required, no value given"
-                            .to_string(),
-                    ),
-                    customer_id: Err(
-                        "AssetLocationModel.customer_id: required, no value given"
-                            .to_string(),
-                    ),
-                    description: Err(
-                        "AssetLocationModel.description: required, no value given"
-                            .to_string(),
-                    ),
-                    holding_yard_id: Err(
-                        "AssetLocationModel.holding_yard_id: required, no value given"
-                            .to_string(),
-                    ),
-                    in_main_inventory: Err(
-                        "AssetLocationModel.in_main_inventory: required, no value given"
-                            .to_string(),
-                    ),
-                    last_moved_on: Err(
-                        "AssetLocationModel.last_moved_on: required, no value given"
-                            .to_string(),
-                    ),
-                    name: Err(
-                        "AssetLocationModel.name: required, no value given".to_string(),
-                    ),
-                }
-            }
-        }
-        impl AssetLocationModel {
-            pub fn address<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::LocationAddressModel>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.address = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "address",
-                        e,
-                    ));
-                self
-            }
-            pub fn customer_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "customer_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn description<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<super::AssetLocationModelDescription>,
-            {
-                self.description = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "description",
-                        e,
-                    ));
-                self
-            }
-            pub fn holding_yard_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.holding_yard_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "holding_yard_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn in_main_inventory<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.in_main_inventory = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "in_main_inventory",
-                        e,
-                    ));
-                self
-            }
-            pub fn last_moved_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<crate::Timestamp>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_moved_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "last_moved_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<super::AssetLocationModelName>,
-            {
-                self.name = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "AssetLocationModel",
-                        "name",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AssetLocationModel> for super::AssetLocationModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AssetLocationModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    address: value.address?,
-                    customer_id: value.customer_id?,
-                    description: value.description?,
-                    holding_yard_id: value.holding_yard_id?,
-                    in_main_inventory: value.in_main_inventory?,
-                    last_moved_on: value.last_moved_on?,
-                    name: value.name?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AssetLocationModel> for AssetLocationModel {
-            fn from(value: super::AssetLocationModel) -> Self {
-                Self {
-                    address: Ok(value.address),
-                    customer_id: Ok(value.customer_id),
-                    description: Ok(value.description),
-                    holding_yard_id: Ok(value.holding_yard_id),
-                    in_main_inventory: Ok(value.in_main_inventory),
-                    last_moved_on: Ok(value.last_moved_on),
-                    name: Ok(value.name),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AssetModel {
-            asset_type: ::std::result::Result<
-                super::AssetTypeModel,
-                ::std::string::String,
-            >,
-            asset_type_id: ::std::result::Result<i64, ::std::string::String>,
-            cluster: ::std::result::Result<i64, ::std::string::String>,
-            customer_id: ::std::result::Result<i64, ::std::string::String>,
-            description: ::std::result::Result<
-                ::std::string::String,
-                ::std::string::String,
-            >,
-            dispatched_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<i64, ::std::string::String>,
-            is_returned: ::std::result::Result<bool, ::std::string::String>,
-            last_activity_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            last_rental_invoice_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            latitude: ::std::result::Result<f64, ::std::string::String>,
-            location: ::std::result::Result<super::LocationModel, ::std::string::String>,
-            location_id: ::std::result::Result<i64, ::std::string::String>,
-            longitude: ::std::result::Result<f64, ::std::string::String>,
-            number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            quantity: ::std::result::Result<i64, ::std::string::String>,
-            returned_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for AssetModel {
-            fn default() -> Self {
-                Self {
-                    asset_type: Err(
-                        "AssetModel.asset_type: required, no value given".to_string(),
-                    ),
-                    asset_type_id: Err(
-                        "AssetModel.asset_type_id: required, no value given".to_string(),
-                    ),
-                    cluster: Err(
-                        "AssetModel.cluster: required, no value given".to_string(),
-                    ),
-                    customer_id: Err(
-                        "AssetModel.customer_id: required, no value given".to_string(),
-                    ),
-                    description: Err(
-                        "AssetModel.description: required, no value given".to_string(),
-                    ),
-                    dispatched_on: Err(
-                        "AssetModel.dispatched_on: required, no value given".to_string(),
-                    ),
-                    id: Err("AssetModel.id: required, no value given".to_string()),
-                    is_returned: Err(
-                        "AssetModel.is_returned: required, no value given".to_string(),
-                    ),
-                    last_activity_on: Err(
-                        "AssetModel.last_activity_on: required, no value given"
-                            .to_string(),
-                    ),
-                    last_rental_invoice_on: Err(
-                        "AssetModel.last_rental_invoice_on: required, no value given"
-                            .to_string(),
-                    ),
-                    latitude: Err(
-                        "AssetModel.latitude: required, no value given".to_string(),
-                    ),
-                    location: Err(
-                        "AssetModel.location: required, no value given".to_string(),
-                    ),
-                    location_id: Err(
-                        "AssetModel.location_id: required, no value given".to_string(),
-                    ),
-                    longitude: Err(
-                        "AssetModel.longitude: required, no value given".to_string(),
-                    ),
-                    number: Err(
-                        "AssetModel.number: required, no value given".to_string(),
-                    ),
-                    quantity: Err(
-                        "AssetModel.quantity: required, no value given".to_string(),
-                    ),
-                    returned_on: Err(
-                        "AssetModel.returned_on: required, no value given".to_string(),
-                    ),
-                }
-            }
-        }
-        impl AssetModel {
-            pub fn asset_type<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::AssetTypeModel>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_type = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "asset_type",
-                        e,
-                    ));
-                self
-            }
-            pub fn asset_type_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_type_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "asset_type_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn cluster<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.cluster = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetModel", "cluster", e));
-                self
-            }
-            pub fn customer_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "customer_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn description<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.description = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "description",
-                        e,
-                    ));
-                self
-            }
-            pub fn dispatched_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatched_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "dispatched_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetModel", "id", e));
-                self
-            }
-            pub fn is_returned<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_returned = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "is_returned",
-                        e,
-                    ));
-                self
-            }
-            pub fn last_activity_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_activity_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "last_activity_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn last_rental_invoice_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.last_rental_invoice_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "last_rental_invoice_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn latitude<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.latitude = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetModel", "latitude", e));
-                self
-            }
-            pub fn location<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::LocationModel>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetModel", "location", e));
-                self
-            }
-            pub fn location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "location_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn longitude<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.longitude = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "longitude",
-                        e,
-                    ));
-                self
-            }
-            pub fn number<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.number = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error("AssetModel", "number", e));
-                self
-            }
-            pub fn quantity<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.quantity = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetModel", "quantity", e));
-                self
-            }
-            pub fn returned_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.returned_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetModel",
-                        "returned_on",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AssetModel> for super::AssetModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AssetModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    asset_type: value.asset_type?,
-                    asset_type_id: value.asset_type_id?,
-                    cluster: value.cluster?,
-                    customer_id: value.customer_id?,
-                    description: value.description?,
-                    dispatched_on: value.dispatched_on?,
-                    id: value.id?,
-                    is_returned: value.is_returned?,
-                    last_activity_on: value.last_activity_on?,
-                    last_rental_invoice_on: value.last_rental_invoice_on?,
-                    latitude: value.latitude?,
-                    location: value.location?,
-                    location_id: value.location_id?,
-                    longitude: value.longitude?,
-                    number: value.number?,
-                    quantity: value.quantity?,
-                    returned_on: value.returned_on?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AssetModel> for AssetModel {
-            fn from(value: super::AssetModel) -> Self {
-                Self {
-                    asset_type: Ok(value.asset_type),
-                    asset_type_id: Ok(value.asset_type_id),
-                    cluster: Ok(value.cluster),
-                    customer_id: Ok(value.customer_id),
-                    description: Ok(value.description),
-                    dispatched_on: Ok(value.dispatched_on),
-                    id: Ok(value.id),
-                    is_returned: Ok(value.is_returned),
-                    last_activity_on: Ok(value.last_activity_on),
-                    last_rental_invoice_on: Ok(value.last_rental_invoice_on),
-                    latitude: Ok(value.latitude),
-                    location: Ok(value.location),
-                    location_id: Ok(value.location_id),
-                    longitude: Ok(value.longitude),
-                    number: Ok(value.number),
-                    quantity: Ok(value.quantity),
-                    returned_on: Ok(value.returned_on),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct AssetTypeModel {
-            deleted: ::std::result::Result<bool, ::std::string::String>,
-            id: ::std::result::Result<i64, ::std::string::String>,
-            is_default: ::std::result::Result<bool, ::std::string::String>,
-            location_id: ::std::result::Result<i64, ::std::string::String>,
-            name: ::std::result::Result<::std::string::String, ::std::string::String>,
-            quantity: ::std::result::Result<i64, ::std::string::String>,
-            require_numbers: ::std::result::Result<bool, ::std::string::String>,
-            weight: ::std::result::Result<f64, ::std::string::String>,
-        }
-        impl ::std::default::Default for AssetTypeModel {
-            fn default() -> Self {
-                Self {
-                    deleted: Err(
-                        "AssetTypeModel.deleted: required, no value given".to_string(),
-                    ),
-                    id: Err("AssetTypeModel.id: required, no value given".to_string()),
-                    is_default: Err(
-                        "AssetTypeModel.is_default: required, no value given".to_string(),
-                    ),
-                    location_id: Err(
-                        "AssetTypeModel.location_id: required, no value given"
-                            .to_string(),
-                    ),
-                    name: Err(
-                        "AssetTypeModel.name: required, no value given".to_string(),
-                    ),
-                    quantity: Err(
-                        "AssetTypeModel.quantity: required, no value given".to_string(),
-                    ),
-                    require_numbers: Err(
-                        "AssetTypeModel.require_numbers: required, no value given"
-                            .to_string(),
-                    ),
-                    weight: Err(
-                        "AssetTypeModel.weight: required, no value given".to_string(),
-                    ),
-                }
-            }
-        }
-        impl AssetTypeModel {
-            pub fn deleted<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.deleted = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetTypeModel",
-                        "deleted",
-                        e,
-                    ));
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetTypeModel", "id", e));
-                self
-            }
-            pub fn is_default<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_default = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetTypeModel",
-                        "is_default",
-                        e,
-                    ));
-                self
-            }
-            pub fn location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetTypeModel",
-                        "location_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn name<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.name = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("AssetTypeModel", "name", e));
-                self
-            }
-            pub fn quantity<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.quantity = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetTypeModel",
-                        "quantity",
-                        e,
-                    ));
-                self
-            }
-            pub fn require_numbers<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_numbers = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetTypeModel",
-                        "require_numbers",
-                        e,
-                    ));
-                self
-            }
-            pub fn weight<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<f64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.weight = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "AssetTypeModel",
-                        "weight",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<AssetTypeModel> for super::AssetTypeModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: AssetTypeModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    deleted: value.deleted?,
-                    id: value.id?,
-                    is_default: value.is_default?,
-                    location_id: value.location_id?,
-                    name: value.name?,
-                    quantity: value.quantity?,
-                    require_numbers: value.require_numbers?,
-                    weight: value.weight?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::AssetTypeModel> for AssetTypeModel {
-            fn from(value: super::AssetTypeModel) -> Self {
-                Self {
-                    deleted: Ok(value.deleted),
-                    id: Ok(value.id),
-                    is_default: Ok(value.is_default),
-                    location_id: Ok(value.location_id),
-                    name: Ok(value.name),
-                    quantity: Ok(value.quantity),
-                    require_numbers: Ok(value.require_numbers),
-                    weight: Ok(value.weight),
                 }
             }
         }
@@ -10808,331 +9570,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct CustomerLocationListModel {
-            current_limit: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            current_page: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            results: ::std::result::Result<
-                ::std::vec::Vec<super::CustomerLocationModel>,
-                ::std::string::String,
-            >,
-            total_count: ::std::result::Result<i64, ::std::string::String>,
-            total_pages: ::std::result::Result<i64, ::std::string::String>,
-        }
-        impl ::std::default::Default for CustomerLocationListModel {
-            fn default() -> Self {
-                Self {
-                    current_limit: Err(
-                        "CustomerLocationListModel.current_limit: required, no value given"
-                            .to_string(),
-                    ),
-                    current_page: Err(
-                        "CustomerLocationListModel.current_page: required, no value given"
-                            .to_string(),
-                    ),
-                    results: Ok(Default::default()),
-                    total_count: Err(
-                        "CustomerLocationListModel.total_count: required, no value given"
-                            .to_string(),
-                    ),
-                    total_pages: Err(
-                        "CustomerLocationListModel.total_pages: required, no value given"
-                            .to_string(),
-                    ),
-                }
-            }
-        }
-        impl CustomerLocationListModel {
-            pub fn current_limit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_limit = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationListModel",
-                        "current_limit",
-                        e,
-                    ));
-                self
-            }
-            pub fn current_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_page = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationListModel",
-                        "current_page",
-                        e,
-                    ));
-                self
-            }
-            pub fn results<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<
-                    ::std::vec::Vec<super::CustomerLocationModel>,
-                >,
-            {
-                self.results = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationListModel",
-                        "results",
-                        e,
-                    ));
-                self
-            }
-            pub fn total_count<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_count = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationListModel",
-                        "total_count",
-                        e,
-                    ));
-                self
-            }
-            pub fn total_pages<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_pages = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationListModel",
-                        "total_pages",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CustomerLocationListModel>
-        for super::CustomerLocationListModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CustomerLocationListModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    current_limit: value.current_limit?,
-                    current_page: value.current_page?,
-                    results: value.results?,
-                    total_count: value.total_count?,
-                    total_pages: value.total_pages?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CustomerLocationListModel>
-        for CustomerLocationListModel {
-            fn from(value: super::CustomerLocationListModel) -> Self {
-                Self {
-                    current_limit: Ok(value.current_limit),
-                    current_page: Ok(value.current_page),
-                    results: Ok(value.results),
-                    total_count: Ok(value.total_count),
-                    total_pages: Ok(value.total_pages),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct CustomerLocationModel {
-            id: ::std::result::Result<i64, ::std::string::String>,
-            is_commercial: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            note: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reference_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            renewal_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            sales_rep: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            suspension_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for CustomerLocationModel {
-            fn default() -> Self {
-                Self {
-                    id: Err(
-                        "CustomerLocationModel.id: required, no value given".to_string(),
-                    ),
-                    is_commercial: Err(
-                        "CustomerLocationModel.is_commercial: required, no value given"
-                            .to_string(),
-                    ),
-                    note: Err(
-                        "CustomerLocationModel.note: required, no value given"
-                            .to_string(),
-                    ),
-                    reference_number: Err(
-                        "CustomerLocationModel.reference_number: required, no value given"
-                            .to_string(),
-                    ),
-                    renewal_date: Err(
-                        "CustomerLocationModel.renewal_date: required, no value given"
-                            .to_string(),
-                    ),
-                    sales_rep: Err(
-                        "CustomerLocationModel.sales_rep: required, no value given"
-                            .to_string(),
-                    ),
-                    suspension_id: Err(
-                        "CustomerLocationModel.suspension_id: required, no value given"
-                            .to_string(),
-                    ),
-                }
-            }
-        }
-        impl CustomerLocationModel {
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "id",
-                        e,
-                    ));
-                self
-            }
-            pub fn is_commercial<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_commercial = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "is_commercial",
-                        e,
-                    ));
-                self
-            }
-            pub fn note<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.note = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "note",
-                        e,
-                    ));
-                self
-            }
-            pub fn reference_number<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.reference_number = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "reference_number",
-                        e,
-                    ));
-                self
-            }
-            pub fn renewal_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.renewal_date = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "renewal_date",
-                        e,
-                    ));
-                self
-            }
-            pub fn sales_rep<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.sales_rep = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "sales_rep",
-                        e,
-                    ));
-                self
-            }
-            pub fn suspension_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.suspension_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "CustomerLocationModel",
-                        "suspension_id",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<CustomerLocationModel>
-        for super::CustomerLocationModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: CustomerLocationModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    id: value.id?,
-                    is_commercial: value.is_commercial?,
-                    note: value.note?,
-                    reference_number: value.reference_number?,
-                    renewal_date: value.renewal_date?,
-                    sales_rep: value.sales_rep?,
-                    suspension_id: value.suspension_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::CustomerLocationModel>
-        for CustomerLocationModel {
-            fn from(value: super::CustomerLocationModel) -> Self {
-                Self {
-                    id: Ok(value.id),
-                    is_commercial: Ok(value.is_commercial),
-                    note: Ok(value.note),
-                    reference_number: Ok(value.reference_number),
-                    renewal_date: Ok(value.renewal_date),
-                    sales_rep: Ok(value.sales_rep),
-                    suspension_id: Ok(value.suspension_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct CustomerModel {
             addresses: ::std::result::Result<
                 ::std::vec::Vec<super::CustomerAddressModel>,
@@ -11528,10 +9965,7 @@ endpoint role lists use.
                         "DispatchCustomerLocationModel.is_active: required, no value given"
                             .to_string(),
                     ),
-                    is_commercial: Err(
-                        "DispatchCustomerLocationModel.is_commercial: required, no value given"
-                            .to_string(),
-                    ),
+                    is_commercial: Ok(Default::default()),
                     last_updated_on: Err(
                         "DispatchCustomerLocationModel.last_updated_on: required, no value given"
                             .to_string(),
@@ -11544,34 +9978,19 @@ endpoint role lists use.
                         "DispatchCustomerLocationModel.name: required, no value given"
                             .to_string(),
                     ),
-                    note: Err(
-                        "DispatchCustomerLocationModel.note: required, no value given"
-                            .to_string(),
-                    ),
+                    note: Ok(Default::default()),
                     parent_id: Err(
                         "DispatchCustomerLocationModel.parent_id: required, no value given"
                             .to_string(),
                     ),
-                    reference_number: Err(
-                        "DispatchCustomerLocationModel.reference_number: required, no value given"
-                            .to_string(),
-                    ),
+                    reference_number: Ok(Default::default()),
                     renewal_date: Err(
                         "DispatchCustomerLocationModel.renewal_date: required, no value given"
                             .to_string(),
                     ),
-                    sales_rep: Err(
-                        "DispatchCustomerLocationModel.sales_rep: required, no value given"
-                            .to_string(),
-                    ),
-                    sales_rep_id: Err(
-                        "DispatchCustomerLocationModel.sales_rep_id: required, no value given"
-                            .to_string(),
-                    ),
-                    suspension_id: Err(
-                        "DispatchCustomerLocationModel.suspension_id: required, no value given"
-                            .to_string(),
-                    ),
+                    sales_rep: Ok(Default::default()),
+                    sales_rep_id: Ok(Default::default()),
+                    suspension_id: Ok(Default::default()),
                 }
             }
         }
@@ -11936,10 +10355,7 @@ endpoint role lists use.
                         "DispatchCustomerSettingsModel.is_active: required, no value given"
                             .to_string(),
                     ),
-                    is_commercial: Err(
-                        "DispatchCustomerSettingsModel.is_commercial: required, no value given"
-                            .to_string(),
-                    ),
+                    is_commercial: Ok(Default::default()),
                     last_updated_on: Err(
                         "DispatchCustomerSettingsModel.last_updated_on: required, no value given"
                             .to_string(),
@@ -11948,30 +10364,15 @@ endpoint role lists use.
                         "DispatchCustomerSettingsModel.location_id: required, no value given"
                             .to_string(),
                     ),
-                    note: Err(
-                        "DispatchCustomerSettingsModel.note: required, no value given"
-                            .to_string(),
-                    ),
-                    reference_number: Err(
-                        "DispatchCustomerSettingsModel.reference_number: required, no value given"
-                            .to_string(),
-                    ),
+                    note: Ok(Default::default()),
+                    reference_number: Ok(Default::default()),
                     renewal_date: Err(
                         "DispatchCustomerSettingsModel.renewal_date: required, no value given"
                             .to_string(),
                     ),
-                    sales_rep: Err(
-                        "DispatchCustomerSettingsModel.sales_rep: required, no value given"
-                            .to_string(),
-                    ),
-                    sales_rep_id: Err(
-                        "DispatchCustomerSettingsModel.sales_rep_id: required, no value given"
-                            .to_string(),
-                    ),
-                    suspension_id: Err(
-                        "DispatchCustomerSettingsModel.suspension_id: required, no value given"
-                            .to_string(),
-                    ),
+                    sales_rep: Ok(Default::default()),
+                    sales_rep_id: Ok(Default::default()),
+                    suspension_id: Ok(Default::default()),
                 }
             }
         }
@@ -18698,141 +17099,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct MaterialListModel {
-            current_limit: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            current_page: ::std::result::Result<
-                ::std::num::NonZeroU64,
-                ::std::string::String,
-            >,
-            results: ::std::result::Result<
-                ::std::vec::Vec<super::MaterialModel>,
-                ::std::string::String,
-            >,
-            total_count: ::std::result::Result<i64, ::std::string::String>,
-            total_pages: ::std::result::Result<i64, ::std::string::String>,
-        }
-        impl ::std::default::Default for MaterialListModel {
-            fn default() -> Self {
-                Self {
-                    current_limit: Err(
-                        "MaterialListModel.current_limit: required, no value given"
-                            .to_string(),
-                    ),
-                    current_page: Err(
-                        "MaterialListModel.current_page: required, no value given"
-                            .to_string(),
-                    ),
-                    results: Ok(Default::default()),
-                    total_count: Err(
-                        "MaterialListModel.total_count: required, no value given"
-                            .to_string(),
-                    ),
-                    total_pages: Err(
-                        "MaterialListModel.total_pages: required, no value given"
-                            .to_string(),
-                    ),
-                }
-            }
-        }
-        impl MaterialListModel {
-            pub fn current_limit<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_limit = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "MaterialListModel",
-                        "current_limit",
-                        e,
-                    ));
-                self
-            }
-            pub fn current_page<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::num::NonZeroU64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.current_page = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "MaterialListModel",
-                        "current_page",
-                        e,
-                    ));
-                self
-            }
-            pub fn results<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::vec::Vec<super::MaterialModel>>,
-            {
-                self.results = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "MaterialListModel",
-                        "results",
-                        e,
-                    ));
-                self
-            }
-            pub fn total_count<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_count = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "MaterialListModel",
-                        "total_count",
-                        e,
-                    ));
-                self
-            }
-            pub fn total_pages<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.total_pages = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "MaterialListModel",
-                        "total_pages",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<MaterialListModel> for super::MaterialListModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: MaterialListModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    current_limit: value.current_limit?,
-                    current_page: value.current_page?,
-                    results: value.results?,
-                    total_count: value.total_count?,
-                    total_pages: value.total_pages?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::MaterialListModel> for MaterialListModel {
-            fn from(value: super::MaterialListModel) -> Self {
-                Self {
-                    current_limit: Ok(value.current_limit),
-                    current_page: Ok(value.current_page),
-                    results: Ok(value.results),
-                    total_count: Ok(value.total_count),
-                    total_pages: Ok(value.total_pages),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct MaterialModel {
             created_on: ::std::result::Result<crate::Timestamp, ::std::string::String>,
             description: ::std::result::Result<
@@ -20839,175 +19105,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UpdateCustomerLocationModel {
-            is_active: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            is_commercial: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            note: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            reference_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            renewal_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            sales_rep: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            suspension_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdateCustomerLocationModel {
-            fn default() -> Self {
-                Self {
-                    is_active: Ok(Default::default()),
-                    is_commercial: Ok(Default::default()),
-                    note: Ok(Default::default()),
-                    reference_number: Ok(Default::default()),
-                    renewal_date: Ok(Default::default()),
-                    sales_rep: Ok(Default::default()),
-                    suspension_id: Ok(Default::default()),
-                }
-            }
-        }
-        impl UpdateCustomerLocationModel {
-            pub fn is_active<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_active = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "is_active",
-                        e,
-                    ));
-                self
-            }
-            pub fn is_commercial<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_commercial = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "is_commercial",
-                        e,
-                    ));
-                self
-            }
-            pub fn note<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.note = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "note",
-                        e,
-                    ));
-                self
-            }
-            pub fn reference_number<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.reference_number = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "reference_number",
-                        e,
-                    ));
-                self
-            }
-            pub fn renewal_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.renewal_date = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "renewal_date",
-                        e,
-                    ));
-                self
-            }
-            pub fn sales_rep<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.sales_rep = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "sales_rep",
-                        e,
-                    ));
-                self
-            }
-            pub fn suspension_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.suspension_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateCustomerLocationModel",
-                        "suspension_id",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdateCustomerLocationModel>
-        for super::UpdateCustomerLocationModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdateCustomerLocationModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    is_active: value.is_active?,
-                    is_commercial: value.is_commercial?,
-                    note: value.note?,
-                    reference_number: value.reference_number?,
-                    renewal_date: value.renewal_date?,
-                    sales_rep: value.sales_rep?,
-                    suspension_id: value.suspension_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdateCustomerLocationModel>
-        for UpdateCustomerLocationModel {
-            fn from(value: super::UpdateCustomerLocationModel) -> Self {
-                Self {
-                    is_active: Ok(value.is_active),
-                    is_commercial: Ok(value.is_commercial),
-                    note: Ok(value.note),
-                    reference_number: Ok(value.reference_number),
-                    renewal_date: Ok(value.renewal_date),
-                    sales_rep: Ok(value.sales_rep),
-                    suspension_id: Ok(value.suspension_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct UpdateCustomerModel {
             name: ::std::result::Result<
                 ::std::option::Option<super::UpdateCustomerModelName>,
@@ -22114,55 +20211,6 @@ endpoint role lists use.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct UpdateTruckQueryParamsModel {
-            driver_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdateTruckQueryParamsModel {
-            fn default() -> Self {
-                Self {
-                    driver_id: Ok(Default::default()),
-                }
-            }
-        }
-        impl UpdateTruckQueryParamsModel {
-            pub fn driver_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.driver_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdateTruckQueryParamsModel",
-                        "driver_id",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdateTruckQueryParamsModel>
-        for super::UpdateTruckQueryParamsModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdateTruckQueryParamsModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    driver_id: value.driver_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdateTruckQueryParamsModel>
-        for UpdateTruckQueryParamsModel {
-            fn from(value: super::UpdateTruckQueryParamsModel) -> Self {
-                Self {
-                    driver_id: Ok(value.driver_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct UpdateTruckRequestModel {
             driver_id: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -22301,1272 +20349,6 @@ endpoint role lists use.
                     events: Ok(value.events),
                     secret: Ok(value.secret),
                     url: Ok(value.url),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct UpdatedJobModel {
-            arrived_at_dest: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            arrived_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            asset_dropped: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            asset_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            asset_quantity: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            asset_type_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            completed_by: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            completed_by_driver: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            completed_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            confirmed_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            created_by_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            customer_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            customer_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            desired_asset_desc: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            dispatch_priority: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            dispatched_by_route: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            dispatched_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            dispatcher_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            do_confirm: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            driver_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            dump_location_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            dumped_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            end_time: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            fail_reason: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            final_location_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            flags: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            id: ::std::result::Result<i64, ::std::string::String>,
-            invoice_notes: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            is_completed: ::std::result::Result<bool, ::std::string::String>,
-            is_declined: ::std::result::Result<bool, ::std::string::String>,
-            is_deleted: ::std::result::Result<bool, ::std::string::String>,
-            is_failed: ::std::result::Result<bool, ::std::string::String>,
-            job_group_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            location_id: ::std::result::Result<i64, ::std::string::String>,
-            merged_with_route: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            original_schedule_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            pickup_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            priority: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            reference_number: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            requested_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            require_image: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            require_material: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            require_signature: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            require_weights: ::std::result::Result<
-                ::std::option::Option<bool>,
-                ::std::string::String,
-            >,
-            scale_ticket: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            schedule_date: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            start_location_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            start_time: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-            third_party_hauler_id: ::std::result::Result<
-                ::std::option::Option<::uuid::Uuid>,
-                ::std::string::String,
-            >,
-            times_failed: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            times_rolled_over: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            truck_id: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<::std::string::String, ::std::string::String>,
-            weighed_on: ::std::result::Result<
-                ::std::option::Option<crate::Timestamp>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for UpdatedJobModel {
-            fn default() -> Self {
-                Self {
-                    arrived_at_dest: Err(
-                        "UpdatedJobModel.arrived_at_dest: required, no value given"
-                            .to_string(),
-                    ),
-                    arrived_on: Err(
-                        "UpdatedJobModel.arrived_on: required, no value given"
-                            .to_string(),
-                    ),
-                    asset_dropped: Err(
-                        "UpdatedJobModel.asset_dropped: required, no value given"
-                            .to_string(),
-                    ),
-                    asset_id: Err(
-                        "UpdatedJobModel.asset_id: required, no value given".to_string(),
-                    ),
-                    asset_quantity: Err(
-                        "UpdatedJobModel.asset_quantity: required, no value given"
-                            .to_string(),
-                    ),
-                    asset_type_id: Err(
-                        "UpdatedJobModel.asset_type_id: required, no value given"
-                            .to_string(),
-                    ),
-                    completed_by: Err(
-                        "UpdatedJobModel.completed_by: required, no value given"
-                            .to_string(),
-                    ),
-                    completed_by_driver: Err(
-                        "UpdatedJobModel.completed_by_driver: required, no value given"
-                            .to_string(),
-                    ),
-                    completed_on: Err(
-                        "UpdatedJobModel.completed_on: required, no value given"
-                            .to_string(),
-                    ),
-                    confirmed_on: Err(
-                        "UpdatedJobModel.confirmed_on: required, no value given"
-                            .to_string(),
-                    ),
-                    created_by_id: Err(
-                        "UpdatedJobModel.created_by_id: required, no value given"
-                            .to_string(),
-                    ),
-                    customer_id: Err(
-                        "UpdatedJobModel.customer_id: required, no value given"
-                            .to_string(),
-                    ),
-                    customer_notes: Err(
-                        "UpdatedJobModel.customer_notes: required, no value given"
-                            .to_string(),
-                    ),
-                    desired_asset_desc: Err(
-                        "UpdatedJobModel.desired_asset_desc: required, no value given"
-                            .to_string(),
-                    ),
-                    dispatch_priority: Err(
-                        "UpdatedJobModel.dispatch_priority: required, no value given"
-                            .to_string(),
-                    ),
-                    dispatched_by_route: Err(
-                        "UpdatedJobModel.dispatched_by_route: required, no value given"
-                            .to_string(),
-                    ),
-                    dispatched_on: Err(
-                        "UpdatedJobModel.dispatched_on: required, no value given"
-                            .to_string(),
-                    ),
-                    dispatcher_notes: Err(
-                        "UpdatedJobModel.dispatcher_notes: required, no value given"
-                            .to_string(),
-                    ),
-                    do_confirm: Err(
-                        "UpdatedJobModel.do_confirm: required, no value given"
-                            .to_string(),
-                    ),
-                    driver_notes: Err(
-                        "UpdatedJobModel.driver_notes: required, no value given"
-                            .to_string(),
-                    ),
-                    dump_location_id: Err(
-                        "UpdatedJobModel.dump_location_id: required, no value given"
-                            .to_string(),
-                    ),
-                    dumped_on: Err(
-                        "UpdatedJobModel.dumped_on: required, no value given".to_string(),
-                    ),
-                    end_time: Err(
-                        "UpdatedJobModel.end_time: required, no value given".to_string(),
-                    ),
-                    fail_reason: Err(
-                        "UpdatedJobModel.fail_reason: required, no value given"
-                            .to_string(),
-                    ),
-                    final_location_id: Err(
-                        "UpdatedJobModel.final_location_id: required, no value given"
-                            .to_string(),
-                    ),
-                    flags: Err(
-                        "UpdatedJobModel.flags: required, no value given".to_string(),
-                    ),
-                    id: Err("UpdatedJobModel.id: required, no value given".to_string()),
-                    invoice_notes: Err(
-                        "UpdatedJobModel.invoice_notes: required, no value given"
-                            .to_string(),
-                    ),
-                    is_completed: Err(
-                        "UpdatedJobModel.is_completed: required, no value given"
-                            .to_string(),
-                    ),
-                    is_declined: Err(
-                        "UpdatedJobModel.is_declined: required, no value given"
-                            .to_string(),
-                    ),
-                    is_deleted: Err(
-                        "UpdatedJobModel.is_deleted: required, no value given"
-                            .to_string(),
-                    ),
-                    is_failed: Err(
-                        "UpdatedJobModel.is_failed: required, no value given".to_string(),
-                    ),
-                    job_group_id: Err(
-                        "UpdatedJobModel.job_group_id: required, no value given"
-                            .to_string(),
-                    ),
-                    location_id: Err(
-                        "UpdatedJobModel.location_id: required, no value given"
-                            .to_string(),
-                    ),
-                    merged_with_route: Err(
-                        "UpdatedJobModel.merged_with_route: required, no value given"
-                            .to_string(),
-                    ),
-                    original_schedule_date: Err(
-                        "UpdatedJobModel.original_schedule_date: required, no value given"
-                            .to_string(),
-                    ),
-                    pickup_date: Err(
-                        "UpdatedJobModel.pickup_date: required, no value given"
-                            .to_string(),
-                    ),
-                    priority: Err(
-                        "UpdatedJobModel.priority: required, no value given".to_string(),
-                    ),
-                    reference_number: Err(
-                        "UpdatedJobModel.reference_number: required, no value given"
-                            .to_string(),
-                    ),
-                    requested_on: Err(
-                        "UpdatedJobModel.requested_on: required, no value given"
-                            .to_string(),
-                    ),
-                    require_image: Err(
-                        "UpdatedJobModel.require_image: required, no value given"
-                            .to_string(),
-                    ),
-                    require_material: Err(
-                        "UpdatedJobModel.require_material: required, no value given"
-                            .to_string(),
-                    ),
-                    require_signature: Err(
-                        "UpdatedJobModel.require_signature: required, no value given"
-                            .to_string(),
-                    ),
-                    require_weights: Err(
-                        "UpdatedJobModel.require_weights: required, no value given"
-                            .to_string(),
-                    ),
-                    scale_ticket: Err(
-                        "UpdatedJobModel.scale_ticket: required, no value given"
-                            .to_string(),
-                    ),
-                    schedule_date: Err(
-                        "UpdatedJobModel.schedule_date: required, no value given"
-                            .to_string(),
-                    ),
-                    start_location_id: Err(
-                        "UpdatedJobModel.start_location_id: required, no value given"
-                            .to_string(),
-                    ),
-                    start_time: Err(
-                        "UpdatedJobModel.start_time: required, no value given"
-                            .to_string(),
-                    ),
-                    third_party_hauler_id: Err(
-                        "UpdatedJobModel.third_party_hauler_id: required, no value given"
-                            .to_string(),
-                    ),
-                    times_failed: Err(
-                        "UpdatedJobModel.times_failed: required, no value given"
-                            .to_string(),
-                    ),
-                    times_rolled_over: Err(
-                        "UpdatedJobModel.times_rolled_over: required, no value given"
-                            .to_string(),
-                    ),
-                    truck_id: Err(
-                        "UpdatedJobModel.truck_id: required, no value given".to_string(),
-                    ),
-                    type_: Err(
-                        "UpdatedJobModel.type_: required, no value given".to_string(),
-                    ),
-                    weighed_on: Err(
-                        "UpdatedJobModel.weighed_on: required, no value given"
-                            .to_string(),
-                    ),
-                }
-            }
-        }
-        impl UpdatedJobModel {
-            pub fn arrived_at_dest<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.arrived_at_dest = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "arrived_at_dest",
-                        e,
-                    ));
-                self
-            }
-            pub fn arrived_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.arrived_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "arrived_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn asset_dropped<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_dropped = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "asset_dropped",
-                        e,
-                    ));
-                self
-            }
-            pub fn asset_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "asset_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn asset_quantity<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_quantity = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "asset_quantity",
-                        e,
-                    ));
-                self
-            }
-            pub fn asset_type_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.asset_type_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "asset_type_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn completed_by<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.completed_by = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "completed_by",
-                        e,
-                    ));
-                self
-            }
-            pub fn completed_by_driver<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.completed_by_driver = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "completed_by_driver",
-                        e,
-                    ));
-                self
-            }
-            pub fn completed_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.completed_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "completed_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn confirmed_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.confirmed_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "confirmed_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn created_by_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.created_by_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "created_by_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn customer_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.customer_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "customer_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn customer_notes<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.customer_notes = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "customer_notes",
-                        e,
-                    ));
-                self
-            }
-            pub fn desired_asset_desc<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.desired_asset_desc = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "desired_asset_desc",
-                        e,
-                    ));
-                self
-            }
-            pub fn dispatch_priority<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.dispatch_priority = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "dispatch_priority",
-                        e,
-                    ));
-                self
-            }
-            pub fn dispatched_by_route<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatched_by_route = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "dispatched_by_route",
-                        e,
-                    ));
-                self
-            }
-            pub fn dispatched_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dispatched_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "dispatched_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn dispatcher_notes<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.dispatcher_notes = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "dispatcher_notes",
-                        e,
-                    ));
-                self
-            }
-            pub fn do_confirm<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.do_confirm = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "do_confirm",
-                        e,
-                    ));
-                self
-            }
-            pub fn driver_notes<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.driver_notes = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "driver_notes",
-                        e,
-                    ));
-                self
-            }
-            pub fn dump_location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dump_location_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "dump_location_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn dumped_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.dumped_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "dumped_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn end_time<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.end_time = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "end_time",
-                        e,
-                    ));
-                self
-            }
-            pub fn fail_reason<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.fail_reason = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "fail_reason",
-                        e,
-                    ));
-                self
-            }
-            pub fn final_location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.final_location_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "final_location_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn flags<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.flags = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "flags",
-                        e,
-                    ));
-                self
-            }
-            pub fn id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error("UpdatedJobModel", "id", e));
-                self
-            }
-            pub fn invoice_notes<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.invoice_notes = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "invoice_notes",
-                        e,
-                    ));
-                self
-            }
-            pub fn is_completed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_completed = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "is_completed",
-                        e,
-                    ));
-                self
-            }
-            pub fn is_declined<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_declined = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "is_declined",
-                        e,
-                    ));
-                self
-            }
-            pub fn is_deleted<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_deleted = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "is_deleted",
-                        e,
-                    ));
-                self
-            }
-            pub fn is_failed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<bool>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.is_failed = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "is_failed",
-                        e,
-                    ));
-                self
-            }
-            pub fn job_group_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.job_group_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "job_group_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<i64>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.location_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "location_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn merged_with_route<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.merged_with_route = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "merged_with_route",
-                        e,
-                    ));
-                self
-            }
-            pub fn original_schedule_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.original_schedule_date = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "original_schedule_date",
-                        e,
-                    ));
-                self
-            }
-            pub fn pickup_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.pickup_date = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "pickup_date",
-                        e,
-                    ));
-                self
-            }
-            pub fn priority<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.priority = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "priority",
-                        e,
-                    ));
-                self
-            }
-            pub fn reference_number<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.reference_number = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "reference_number",
-                        e,
-                    ));
-                self
-            }
-            pub fn requested_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.requested_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "requested_on",
-                        e,
-                    ));
-                self
-            }
-            pub fn require_image<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_image = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "require_image",
-                        e,
-                    ));
-                self
-            }
-            pub fn require_material<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_material = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "require_material",
-                        e,
-                    ));
-                self
-            }
-            pub fn require_signature<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_signature = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "require_signature",
-                        e,
-                    ));
-                self
-            }
-            pub fn require_weights<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<bool>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.require_weights = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "require_weights",
-                        e,
-                    ));
-                self
-            }
-            pub fn scale_ticket<T>(mut self, value: T) -> Self
-            where
-                T: crate::input::IntoField<::std::option::Option<::std::string::String>>,
-            {
-                self.scale_ticket = crate::input::IntoField::into_field(value)
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "scale_ticket",
-                        e,
-                    ));
-                self
-            }
-            pub fn schedule_date<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.schedule_date = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "schedule_date",
-                        e,
-                    ));
-                self
-            }
-            pub fn start_location_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_location_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "start_location_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn start_time<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.start_time = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "start_time",
-                        e,
-                    ));
-                self
-            }
-            pub fn third_party_hauler_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.third_party_hauler_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "third_party_hauler_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn times_failed<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.times_failed = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "times_failed",
-                        e,
-                    ));
-                self
-            }
-            pub fn times_rolled_over<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.times_rolled_over = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "times_rolled_over",
-                        e,
-                    ));
-                self
-            }
-            pub fn truck_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.truck_id = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "truck_id",
-                        e,
-                    ));
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "type",
-                        e,
-                    ));
-                self
-            }
-            pub fn weighed_on<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<crate::Timestamp>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.weighed_on = value
-                    .try_into()
-                    .map_err(|e| crate::input::field_error(
-                        "UpdatedJobModel",
-                        "weighed_on",
-                        e,
-                    ));
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<UpdatedJobModel> for super::UpdatedJobModel {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: UpdatedJobModel,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    arrived_at_dest: value.arrived_at_dest?,
-                    arrived_on: value.arrived_on?,
-                    asset_dropped: value.asset_dropped?,
-                    asset_id: value.asset_id?,
-                    asset_quantity: value.asset_quantity?,
-                    asset_type_id: value.asset_type_id?,
-                    completed_by: value.completed_by?,
-                    completed_by_driver: value.completed_by_driver?,
-                    completed_on: value.completed_on?,
-                    confirmed_on: value.confirmed_on?,
-                    created_by_id: value.created_by_id?,
-                    customer_id: value.customer_id?,
-                    customer_notes: value.customer_notes?,
-                    desired_asset_desc: value.desired_asset_desc?,
-                    dispatch_priority: value.dispatch_priority?,
-                    dispatched_by_route: value.dispatched_by_route?,
-                    dispatched_on: value.dispatched_on?,
-                    dispatcher_notes: value.dispatcher_notes?,
-                    do_confirm: value.do_confirm?,
-                    driver_notes: value.driver_notes?,
-                    dump_location_id: value.dump_location_id?,
-                    dumped_on: value.dumped_on?,
-                    end_time: value.end_time?,
-                    fail_reason: value.fail_reason?,
-                    final_location_id: value.final_location_id?,
-                    flags: value.flags?,
-                    id: value.id?,
-                    invoice_notes: value.invoice_notes?,
-                    is_completed: value.is_completed?,
-                    is_declined: value.is_declined?,
-                    is_deleted: value.is_deleted?,
-                    is_failed: value.is_failed?,
-                    job_group_id: value.job_group_id?,
-                    location_id: value.location_id?,
-                    merged_with_route: value.merged_with_route?,
-                    original_schedule_date: value.original_schedule_date?,
-                    pickup_date: value.pickup_date?,
-                    priority: value.priority?,
-                    reference_number: value.reference_number?,
-                    requested_on: value.requested_on?,
-                    require_image: value.require_image?,
-                    require_material: value.require_material?,
-                    require_signature: value.require_signature?,
-                    require_weights: value.require_weights?,
-                    scale_ticket: value.scale_ticket?,
-                    schedule_date: value.schedule_date?,
-                    start_location_id: value.start_location_id?,
-                    start_time: value.start_time?,
-                    third_party_hauler_id: value.third_party_hauler_id?,
-                    times_failed: value.times_failed?,
-                    times_rolled_over: value.times_rolled_over?,
-                    truck_id: value.truck_id?,
-                    type_: value.type_?,
-                    weighed_on: value.weighed_on?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::UpdatedJobModel> for UpdatedJobModel {
-            fn from(value: super::UpdatedJobModel) -> Self {
-                Self {
-                    arrived_at_dest: Ok(value.arrived_at_dest),
-                    arrived_on: Ok(value.arrived_on),
-                    asset_dropped: Ok(value.asset_dropped),
-                    asset_id: Ok(value.asset_id),
-                    asset_quantity: Ok(value.asset_quantity),
-                    asset_type_id: Ok(value.asset_type_id),
-                    completed_by: Ok(value.completed_by),
-                    completed_by_driver: Ok(value.completed_by_driver),
-                    completed_on: Ok(value.completed_on),
-                    confirmed_on: Ok(value.confirmed_on),
-                    created_by_id: Ok(value.created_by_id),
-                    customer_id: Ok(value.customer_id),
-                    customer_notes: Ok(value.customer_notes),
-                    desired_asset_desc: Ok(value.desired_asset_desc),
-                    dispatch_priority: Ok(value.dispatch_priority),
-                    dispatched_by_route: Ok(value.dispatched_by_route),
-                    dispatched_on: Ok(value.dispatched_on),
-                    dispatcher_notes: Ok(value.dispatcher_notes),
-                    do_confirm: Ok(value.do_confirm),
-                    driver_notes: Ok(value.driver_notes),
-                    dump_location_id: Ok(value.dump_location_id),
-                    dumped_on: Ok(value.dumped_on),
-                    end_time: Ok(value.end_time),
-                    fail_reason: Ok(value.fail_reason),
-                    final_location_id: Ok(value.final_location_id),
-                    flags: Ok(value.flags),
-                    id: Ok(value.id),
-                    invoice_notes: Ok(value.invoice_notes),
-                    is_completed: Ok(value.is_completed),
-                    is_declined: Ok(value.is_declined),
-                    is_deleted: Ok(value.is_deleted),
-                    is_failed: Ok(value.is_failed),
-                    job_group_id: Ok(value.job_group_id),
-                    location_id: Ok(value.location_id),
-                    merged_with_route: Ok(value.merged_with_route),
-                    original_schedule_date: Ok(value.original_schedule_date),
-                    pickup_date: Ok(value.pickup_date),
-                    priority: Ok(value.priority),
-                    reference_number: Ok(value.reference_number),
-                    requested_on: Ok(value.requested_on),
-                    require_image: Ok(value.require_image),
-                    require_material: Ok(value.require_material),
-                    require_signature: Ok(value.require_signature),
-                    require_weights: Ok(value.require_weights),
-                    scale_ticket: Ok(value.scale_ticket),
-                    schedule_date: Ok(value.schedule_date),
-                    start_location_id: Ok(value.start_location_id),
-                    start_time: Ok(value.start_time),
-                    third_party_hauler_id: Ok(value.third_party_hauler_id),
-                    times_failed: Ok(value.times_failed),
-                    times_rolled_over: Ok(value.times_rolled_over),
-                    truck_id: Ok(value.truck_id),
-                    type_: Ok(value.type_),
-                    weighed_on: Ok(value.weighed_on),
                 }
             }
         }
@@ -24249,8 +21031,6 @@ endpoint role lists use.
     }
     /// `IntoField` conversions for the setters of `builder` (see `crate::input`).
     mod into_field {
-        crate::input::impl_string_field!(super::AssetLocationModelDescription);
-        crate::input::impl_string_field!(super::AssetLocationModelName);
         crate::input::impl_string_field!(super::CreateCustomerAddressModelCountry);
         crate::input::impl_string_field!(super::CreateCustomerAddressModelLine1);
         crate::input::impl_string_field!(super::CreateCustomerAddressModelLine2);
@@ -24339,9 +21119,6 @@ endpoint role lists use.
             super::CustomerContactModel, super::builder::CustomerContactModel
         );
         crate::input::impl_model_list!(
-            super::CustomerLocationModel, super::builder::CustomerLocationModel
-        );
-        crate::input::impl_model_list!(
             super::DispatchCustomerLocationModel,
             super::builder::DispatchCustomerLocationModel
         );
@@ -24362,9 +21139,6 @@ endpoint role lists use.
         crate::input::impl_model_list!(super::JobModel, super::builder::JobModel);
         crate::input::impl_model_list!(
             super::LocationModel, super::builder::LocationModel
-        );
-        crate::input::impl_model_list!(
-            super::MaterialModel, super::builder::MaterialModel
         );
         crate::input::impl_model_list!(super::TenantModel, super::builder::TenantModel);
         crate::input::impl_model_list!(
@@ -24479,6 +21253,7 @@ Sends a `GET` request to `/customers`
 Arguments:
 - `active`: true: only active customers; false: only inactive ones; unset: all.
 - `created_on_gte`: Only customers created on or after this ISO 8601 date-time (a past date).
+- `is_active`: The same filter as `active`, under the name the 1.0.7 changelog gives it. The current docs (ListCustomersQueryParamsModel) and the 2020 docs call it `active`, so `active` is the name to send; `is_active` is accepted on this legacy endpoint only, and `active` wins when both are sent.
 - `is_parent`: true: only accounts without a parent; false: only accounts with a parent; unset: all.
 - `last_updated_gte`: Only customers updated on or after this ISO 8601 date-time (a past date).
 - `location_id`: Only customers of this location.
@@ -24495,6 +21270,7 @@ describe it as "Request identifier", a copy-paste error.)
 let response = client.list_customers()
     .active(active)
     .created_on_gte(created_on_gte)
+    .is_active(is_active)
     .is_parent(is_parent)
     .last_updated_gte(last_updated_gte)
     .location_id(location_id)
@@ -26046,12 +22822,13 @@ pub mod builder {
         client: &'a super::Client,
         active: Result<Option<bool>, String>,
         created_on_gte: Result<Option<crate::Timestamp>, String>,
+        is_active: Result<Option<bool>, String>,
         is_parent: Result<Option<bool>, String>,
         last_updated_gte: Result<Option<crate::Timestamp>, String>,
         location_id: Result<Option<i64>, String>,
         name: Result<Option<types::ListCustomersName>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         parent_id: Result<Option<i64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
@@ -26062,6 +22839,7 @@ pub mod builder {
                 client: client,
                 active: Ok(None),
                 created_on_gte: Ok(None),
+                is_active: Ok(None),
                 is_parent: Ok(None),
                 last_updated_gte: Ok(None),
                 location_id: Ok(None),
@@ -26094,6 +22872,16 @@ pub mod builder {
                     "conversion to `crate :: Timestamp` for created_on_gte failed"
                         .to_string()
                 });
+            self
+        }
+        pub fn is_active<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.is_active = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for is_active failed".to_string());
             self
         }
         pub fn is_parent<V>(mut self, value: V) -> Self
@@ -26143,26 +22931,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -26208,6 +22996,7 @@ pub mod builder {
                 client,
                 active,
                 created_on_gte,
+                is_active,
                 is_parent,
                 last_updated_gte,
                 location_id,
@@ -26220,6 +23009,7 @@ pub mod builder {
             } = self;
             let active = active.map_err(Error::InvalidRequest)?;
             let created_on_gte = created_on_gte.map_err(Error::InvalidRequest)?;
+            let is_active = is_active.map_err(Error::InvalidRequest)?;
             let is_parent = is_parent.map_err(Error::InvalidRequest)?;
             let last_updated_gte = last_updated_gte.map_err(Error::InvalidRequest)?;
             let location_id = location_id.map_err(Error::InvalidRequest)?;
@@ -26259,6 +23049,7 @@ pub mod builder {
                         &created_on_gte,
                     ),
                 )
+                .query(&progenitor_client::QueryParam::new("is_active", &is_active))
                 .query(&progenitor_client::QueryParam::new("is_parent", &is_parent))
                 .query(
                     &progenitor_client::QueryParam::new(
@@ -26597,8 +23388,8 @@ pub mod builder {
     pub struct ListCustomerAddresses<'a> {
         client: &'a super::Client,
         customer_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -26624,26 +23415,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -27415,8 +24206,8 @@ pub mod builder {
     pub struct ListCustomerContacts<'a> {
         client: &'a super::Client,
         customer_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -27442,26 +24233,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -28083,8 +24874,8 @@ pub mod builder {
     pub struct ListCustomerLocations<'a> {
         client: &'a super::Client,
         customer_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -28110,26 +24901,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -28930,8 +25721,8 @@ pub mod builder {
         driver_id: Result<i64, String>,
         end_date: Result<Option<crate::Timestamp>, String>,
         is_read: Result<Option<bool>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         start_date: Result<Option<crate::Timestamp>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
@@ -28983,26 +25774,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -29621,8 +26412,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListHaulers<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -29638,26 +26429,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -30043,8 +26834,8 @@ pub mod builder {
     pub struct ListHaulerConnections<'a> {
         client: &'a super::Client,
         hauler_uuid: Result<::uuid::Uuid, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -30072,26 +26863,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -30383,8 +27174,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListHooks<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -30400,26 +27191,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -31194,8 +27985,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListLocations<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -31211,26 +28002,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -31462,8 +28253,8 @@ pub mod builder {
     pub struct ListAssets<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -31489,26 +28280,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -31632,8 +28423,8 @@ pub mod builder {
         is_parent: Result<Option<bool>, String>,
         last_updated_gte: Result<Option<crate::Timestamp>, String>,
         name: Result<Option<types::ListLocationCustomersName>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         parent_id: Result<Option<i64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
@@ -31725,26 +28516,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -32235,8 +29026,8 @@ pub mod builder {
     pub struct ListDrivers<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -32262,26 +29053,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -32536,8 +29327,8 @@ pub mod builder {
     pub struct ListDumpDestinations<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -32563,26 +29354,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -33020,8 +29811,8 @@ pub mod builder {
         failed: Result<Option<bool>, String>,
         is_dispatched: Result<Option<bool>, String>,
         last_updated_gte: Result<Option<crate::Timestamp>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         schedule_gt: Result<Option<crate::Timestamp>, String>,
         schedule_lt: Result<Option<crate::Timestamp>, String>,
         truck_id: Result<Option<i64>, String>,
@@ -33151,26 +29942,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -34019,8 +30810,8 @@ pub mod builder {
     pub struct ListMaterials<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -34046,26 +30837,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -34184,8 +30975,8 @@ pub mod builder {
     pub struct ListTrucks<'a> {
         client: &'a super::Client,
         location_id: Result<i64, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -34211,26 +31002,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -34792,8 +31583,8 @@ pub mod builder {
         location_id: Result<i64, String>,
         active: Result<Option<bool>, String>,
         name: Result<Option<types::ListUsersName>, String>,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -34843,26 +31634,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self
@@ -35125,8 +31916,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListTenants<'a> {
         client: &'a super::Client,
-        page_index: Result<Option<::std::num::NonZeroU32>, String>,
-        page_limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page_index: Result<Option<::std::num::NonZeroU64>, String>,
+        page_limit: Result<Option<::std::num::NonZeroU64>, String>,
         x_api_version: Result<Option<types::ApiVersion>, String>,
         x_request_id: Result<Option<::uuid::Uuid>, String>,
     }
@@ -35142,26 +31933,26 @@ pub mod builder {
         }
         pub fn page_index<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_index = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_index failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_index failed"
                         .to_string()
                 });
             self
         }
         pub fn page_limit<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
         {
             self.page_limit = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for page_limit failed"
+                    "conversion to `:: std :: num :: NonZeroU64` for page_limit failed"
                         .to_string()
                 });
             self

@@ -624,13 +624,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -665,13 +665,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -706,13 +706,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -747,13 +747,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -788,13 +788,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
             QueryParam {
@@ -802,6 +802,12 @@ pub static OPERATIONS: &[Operation] = &[
                 kind: "boolean",
                 format: None,
                 description: "true: only active customers; false: only inactive ones; unset: all.",
+            },
+            QueryParam {
+                name: "is_active",
+                kind: "boolean",
+                format: None,
+                description: "The same filter as `active`, under the name the 1.0.7 changelog gives it. The current docs (ListCustomersQueryParamsModel) and the 2020 docs call it `active`, so `active` is the name to send; `is_active` is accepted on this legacy endpoint only, and `active` wins when both are sent.",
             },
             QueryParam {
                 name: "created_on_gte",
@@ -869,13 +875,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
             QueryParam {
@@ -951,13 +957,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -992,13 +998,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1025,13 +1031,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1058,13 +1064,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1091,13 +1097,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1132,13 +1138,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
             QueryParam {
@@ -1239,13 +1245,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
             QueryParam {
@@ -1316,13 +1322,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1356,13 +1362,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1397,13 +1403,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1438,13 +1444,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
         ],
@@ -1479,13 +1485,13 @@ pub static OPERATIONS: &[Operation] = &[
             QueryParam {
                 name: "page_index",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Page number, starting at 1. A page past the end returns no results.",
             },
             QueryParam {
                 name: "page_limit",
                 kind: "integer",
-                format: Some("int32"),
+                format: Some("int64"),
                 description: "Results per page (default 100, inferred from the samples).",
             },
             QueryParam {

@@ -292,7 +292,7 @@ async fn invalid_parameters_are_rejected_before_sending() {
         // page_index outside 1..=10000.
         let err = client
             .list_tenants()
-            .page_index(0u32)
+            .page_index(0u64)
             .send()
             .await
             .unwrap_err();

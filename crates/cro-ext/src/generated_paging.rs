@@ -123,6 +123,7 @@ pub fn with_paged_request<V: PagedVisitor>(
                 &[],
                 &[
                     "active",
+                    "is_active",
                     "created_on_gte",
                     "is_parent",
                     "last_updated_gte",
@@ -140,6 +141,17 @@ pub fn with_paged_request<V: PagedVisitor>(
                         value,
                     )?;
                     request.active(value)
+                }
+                None => request,
+            };
+            let request = match params.get("is_active") {
+                Some(value) => {
+                    let value: bool = registry::parse_boolean(
+                        operation_id,
+                        "is_active",
+                        value,
+                    )?;
+                    request.is_active(value)
                 }
                 None => request,
             };

@@ -381,15 +381,20 @@ impl Walker<'_> {
             };
             return Err(v(join(model, path), detail));
         }
+        let format = obj.get("format").and_then(Value::as_str);
         if let Some(p) = obj.get("pattern").and_then(Value::as_str)
             && !pattern_matches(p, s)
         {
-            return Err(v(
-                join(model, path),
-                "String does not match expected pattern.",
-            ));
+            // A date's pattern spells out the accepted ISO 8601 forms (spec/README.md): a
+            // mismatch is a bad date, as the API words it.
+            let detail = if format == Some("iso8601") {
+                "Not a valid datetime."
+            } else {
+                "String does not match expected pattern."
+            };
+            return Err(v(join(model, path), detail));
         }
-        match obj.get("format").and_then(Value::as_str) {
+        match format {
             Some("uuid") if uuid::Uuid::parse_str(s).is_err() => {
                 Err(v(join(model, path), "Not a valid UUID."))
             }

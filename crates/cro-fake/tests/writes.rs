@@ -250,6 +250,13 @@ async fn jobs_hooks_users_haulers_chat() {
         let r = disp
             .send(Method::PATCH, &format!("/locations/1/jobs/{jid}/dispatch"), Some(json!({"new_schedule_date": "2001-01-01T08:00:00"})))
             .await;
+        // `x-cro-date: future` is advice the spec cannot enforce; the fake applies any valid
+        // date (spec/README.md), and rejects only a malformed one.
+        let j = expect_json(r, 200).await;
+        assert_eq!(j["schedule_date"].as_str(), Some("2001-01-01T08:00:00.000000"));
+        let r = disp
+            .send(Method::PATCH, &format!("/locations/1/jobs/{jid}/dispatch"), Some(json!({"new_schedule_date": "2001-02-30"})))
+            .await;
         expect_error(r, 400, "DispatchJobRequestModel.new_schedule_date").await;
         let by_truck = disp.get_json("/locations/1/jobs?truck_id=1&page_limit=1000", 200).await;
         assert!(ids(&by_truck).contains(&jid));

@@ -31,7 +31,14 @@ impl Filter {
     fn from_call(call: &Call<'_>) -> Filter {
         let q = &call.query;
         Filter {
-            active: q.bool("active").or_else(|| q.bool("is_active")),
+            // `is_active` is the changelog 1.0.7 name of the same filter; the spec declares it
+            // (deprecated) on the legacy `GET /customers` only, and `active` wins when both
+            // are sent.
+            active: q.bool("active").or_else(|| {
+                (call.op.id == "list_customers")
+                    .then(|| q.bool("is_active"))
+                    .flatten()
+            }),
             created_gte: q.str("created_on_gte").and_then(Stamp::parse),
             updated_gte: q.str("last_updated_gte").and_then(Stamp::parse),
             is_parent: q.bool("is_parent"),

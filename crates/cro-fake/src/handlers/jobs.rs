@@ -668,19 +668,14 @@ pub fn dispatch(call: &Call<'_>) -> Result<Reply, ApiError> {
             ));
         }
     }
-    let when = match body.get("new_schedule_date").and_then(Value::as_str) {
-        Some(text) => {
-            let s = Stamp::parse(text).unwrap_or(Stamp(0));
-            if s <= Stamp::now() {
-                return Err(ApiError::bad_request(
-                    format!("{MODEL}.new_schedule_date"),
-                    "Must be a date in the future.",
-                ));
-            }
-            Some(s)
-        }
-        None => None,
-    };
+    // The docs want a date in the future (`x-cro-date: future` in the spec), but no OpenAPI
+    // keyword can say so and the docs give no error for it, so the fake applies any valid date
+    // (the request validator has already checked its form): a client driven only by the spec
+    // gets the answer the spec promises.
+    let when = body
+        .get("new_schedule_date")
+        .and_then(Value::as_str)
+        .and_then(Stamp::parse);
     change_job(call, li, |j| {
         if truck.is_some() {
             j.truck_id = truck;
