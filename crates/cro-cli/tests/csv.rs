@@ -696,7 +696,10 @@ fn raw_csv_equals_the_typed_reference_for_every_list() {
             let items = cro_ext::with_paged_request(&client, op, &params, Typed { rt: &server.rt })
                 .expect("typed request");
             let expected = reference_csv(&header, &items);
-            if raw != expected {
+            // The typed models leave out optional fields that are null (skip_serializing_if),
+            // while the raw path keeps the server's nulls inside JSON cells: compare those
+            // cells without null members; every other cell byte for byte.
+            if without_null_members(&raw) != without_null_members(&expected) {
                 let line = raw
                     .lines()
                     .zip(expected.lines())
@@ -769,4 +772,34 @@ fn readme_sample_headers_are_true() {
         checked, 6,
         "customers, jobs, locations, trucks, drivers, assets"
     );
+}
+
+/// The CSV's cells, with `null` members removed from JSON cells (arrays and objects).
+fn without_null_members(csv_text: &str) -> Vec<Vec<String>> {
+    fn strip(v: Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.into_iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k, strip(v)))
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.into_iter().map(strip).collect()),
+            other => other,
+        }
+    }
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv_text.as_bytes())
+        .records()
+        .map(|r| {
+            r.expect("valid CSV")
+                .iter()
+                .map(|cell| match serde_json::from_str::<Value>(cell) {
+                    Ok(v @ (Value::Array(_) | Value::Object(_))) => strip(v).to_string(),
+                    _ => cell.to_owned(),
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -47,13 +47,31 @@ pub fn run(cro: &Path, fake: &FakeProc, out: &Path) -> Result<CroRun> {
 /// the caller to check and remove.
 pub fn export(cro: &Path, fake: &FakeProc, out: &Path, format: &str) -> Result<CroRun> {
     let _ = std::fs::remove_file(out);
+    let out_arg = out.to_string_lossy();
+    command(
+        cro,
+        fake,
+        &[
+            "export",
+            "customers",
+            "--format",
+            format,
+            "--output",
+            &out_arg,
+        ],
+        &out.with_extension("config"),
+    )
+}
+
+/// Runs `cro ARGS` against `fake` (config from `config_dir` only) and returns what it cost
+/// and its stderr, whatever its exit code.
+pub fn command(cro: &Path, fake: &FakeProc, args: &[&str], config_dir: &Path) -> Result<CroRun> {
     let started = Instant::now();
     let mut child = Command::new(cro)
-        .args(["export", "customers", "--format", format, "--output"])
-        .arg(out)
+        .args(args)
         .envs(fake.client_env())
         // Nothing from a developer's own profile or config may leak into the measurement.
-        .env("CRO_CONFIG_DIR", out.with_extension("config"))
+        .env("CRO_CONFIG_DIR", config_dir)
         .env_remove("CRO_PROFILE")
         .env_remove("CRO_API_VERSION")
         .stdin(Stdio::null())

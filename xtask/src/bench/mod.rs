@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask bench [--customers N] [--large N] [--rounds N] [--quick] [--no-build]
-//!                   [--rate-limited] [--formats] [--no-sample]
+//!                   [--rate-limited] [--formats] [--sync] [--no-sample]
 //!   --customers N   customers of the side-by-side case (default 100,000)
 //!   --large N       customers of the memory case (default 1,000,000; 0 skips it)
 //!   --rounds N      rounds of the side-by-side and formats cases (default 3; best printed)
@@ -11,6 +11,7 @@
 //!   --no-build      use the release binaries already in target/release
 //!   --rate-limited  run only the rate-limited cases (with --formats: those two)
 //!   --formats       run only CSV vs NDJSON (200,000 customers) and NDJSON's CPU per 100k
+//!   --sync          run only cro sync into SQLite (1,000,000 customers) vs the export
 //!   --no-sample     skip the sample script in the rate-limited cases (minutes each)
 //! ```
 //!
@@ -41,6 +42,7 @@ mod reference;
 mod report;
 mod rss;
 mod sample;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -70,17 +72,20 @@ struct BenchArgs {
     rate_limited: bool,
     /// Run CSV vs NDJSON.
     formats: bool,
+    /// Run `cro sync` into SQLite against the export.
+    sync: bool,
     /// Run the sample script in the rate-limited cases.
     sample: bool,
 }
 
 const USAGE: &str = "usage: cargo xtask bench [--customers N] [--large N] [--rounds N] [--quick] \
-                     [--no-build] [--rate-limited] [--formats] [--no-sample]";
+                     [--no-build] [--rate-limited] [--formats] [--sync] [--no-sample]";
 
 fn parse(args: &[String]) -> Result<BenchArgs> {
     let (mut customers, mut large, mut rounds) = (None, None, None);
     let (mut quick, mut build) = (false, true);
     let (mut rate_limited, mut formats, mut sample) = (false, false, true);
+    let mut sync = false;
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         let mut number = |what: &str| -> Result<u64> {
@@ -99,6 +104,7 @@ fn parse(args: &[String]) -> Result<BenchArgs> {
             "--no-build" => build = false,
             "--rate-limited" => rate_limited = true,
             "--formats" => formats = true,
+            "--sync" => sync = true,
             "--no-sample" => sample = false,
             "-h" | "--help" => bail!("{USAGE}"),
             other => bail!("unknown argument `{other}`; {USAGE}"),
@@ -110,9 +116,10 @@ fn parse(args: &[String]) -> Result<BenchArgs> {
         rounds: usize::try_from(rounds.unwrap_or(if quick { 1 } else { 3 }))?.max(1),
         build,
         // Without a selection, everything runs.
-        throughput: !rate_limited && !formats,
-        rate_limited: rate_limited || !formats,
-        formats: formats || !rate_limited,
+        throughput: !rate_limited && !formats && !sync,
+        rate_limited: rate_limited || (!formats && !sync),
+        formats: formats || (!rate_limited && !sync),
+        sync: sync || (!rate_limited && !formats),
         sample,
     };
     if parsed.customers == 0 {
@@ -394,6 +401,11 @@ fn run(args: &BenchArgs) -> Result<()> {
         let result = formats::run(&bins, &scratch.0, args.rounds)?;
         println!();
         print!("{}", formats::report(&result));
+    }
+    if args.sync {
+        let result = sync::run(&bins, &scratch.0, args.rounds)?;
+        println!();
+        print!("{}", sync::report(&result));
     }
     Ok(())
 }

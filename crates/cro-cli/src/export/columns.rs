@@ -423,6 +423,16 @@ fn collect_keys(v: &Value, path: &mut Vec<String>, paths: &mut Vec<Vec<String>>)
     }
 }
 
+/// Whether a schema admits only `null`: the second alternative of the spec's nullable
+/// reference (`oneOf: [$ref, {type: object, nullable: true, enum: [null]}]`), or `type: null`.
+pub(crate) fn is_null_schema(schema: &Yaml) -> bool {
+    schema.get("type").and_then(Yaml::as_str) == Some("null")
+        || schema
+            .get("enum")
+            .and_then(Yaml::as_sequence)
+            .is_some_and(|values| !values.is_empty() && values.iter().all(Yaml::is_null))
+}
+
 /// Follow `$ref`s and `allOf`/`oneOf`/`anyOf` (the spec's idiom for a nullable reference,
 /// and for a field with several documented shapes) down to the object schemas a value may
 /// have, with the names of the models they are. `Err` when the value is not always an object
@@ -448,10 +458,7 @@ fn resolve<'a>(
     }
     for key in ["allOf", "oneOf", "anyOf"] {
         if let Some(parts) = schema.get(key).and_then(Yaml::as_sequence) {
-            let parts: Vec<&Yaml> = parts
-                .iter()
-                .filter(|p| p.get("type").and_then(Yaml::as_str) != Some("null"))
-                .collect();
+            let parts: Vec<&Yaml> = parts.iter().filter(|p| !is_null_schema(p)).collect();
             if parts.is_empty() {
                 return Err(());
             }

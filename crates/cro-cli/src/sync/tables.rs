@@ -136,7 +136,7 @@ fn resolve<'a>(schemas: &'a Mapping, schema: &'a Yaml, depth: usize) -> Option<&
             // `nullable` wrappers: one real alternative, possibly beside a null type.
             let real: Vec<&Yaml> = list
                 .iter()
-                .filter(|s| s.get("type").and_then(Yaml::as_str) != Some("null"))
+                .filter(|s| !crate::export::columns::is_null_schema(s))
                 .collect();
             if let [only] = real.as_slice() {
                 return resolve(schemas, only, depth + 1);
