@@ -39,8 +39,8 @@ pub struct SyncResult {
 fn count_before(summary: &str, word: &str) -> Option<u64> {
     let line = summary.lines().rev().find(|l| l.starts_with("synced "))?;
     let words: Vec<&str> = line
-        .split([' ', ',', ':'])
-        .filter(|w| !w.is_empty())
+        .split_whitespace()
+        .map(|w| w.trim_end_matches([',', ':']))
         .collect();
     let at = words.iter().position(|w| *w == word)?;
     words.get(at.checked_sub(1)?)?.replace(',', "").parse().ok()
