@@ -68,13 +68,11 @@ fn capped_client(server: &TestServer) -> cro_api::Client {
 async fn endless_success_body_stops_at_the_cap() {
     bounded(async {
         let server = TestServer::start(|_, _| raw(200, "application/json", endless_body())).await;
-        let err = Error::from(
-            capped_client(&server)
-                .list_tenants()
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = capped_client(&server)
+            .list_tenants()
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_body_too_large(), "{err:?}");
         assert!(!err.is_retryable());
         let text = err.to_string();
@@ -94,14 +92,12 @@ async fn endless_body_of_a_post_stops_at_the_cap_too() {
     bounded(async {
         // POST is never repeated, so its body used to be read only after the hook returned.
         let server = TestServer::start(|_, _| raw(200, "application/json", endless_body())).await;
-        let err = Error::from(
-            capped_client(&server)
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = capped_client(&server)
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_body_too_large(), "{err:?}");
     })
     .await;
@@ -161,7 +157,7 @@ async fn content_length_over_the_cap_is_refused_before_reading() {
             .request_timeout(Duration::from_secs(600))
             .build()
             .unwrap();
-        let err = Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.is_body_too_large(), "{err:?}");
         let text = err.to_string();
         assert!(
@@ -176,15 +172,13 @@ async fn content_length_over_the_cap_is_refused_before_reading() {
 async fn endless_error_body_is_read_only_as_far_as_needed() {
     bounded(async {
         let server = TestServer::start(|_, _| raw(500, "text/html", endless_body())).await;
-        let err = Error::from(
-            server
-                .client()
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = server
+            .client()
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_server_error(), "{err:?}");
         assert!(err.body_excerpt().unwrap().chars().count() <= 301);
         assert_all_clean(&err);
@@ -211,15 +205,13 @@ async fn control_characters_and_the_token_never_reach_the_error_text() {
             with_reason(json(403, body), &reason)
         })
         .await;
-        let err = Error::from(
-            server
-                .client()
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = server
+            .client()
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_forbidden());
         assert_all_clean(&err);
         assert!(err.detail().unwrap().contains("[redacted]"), "{err:#}");
@@ -243,7 +235,7 @@ async fn a_success_page_echoing_the_token_is_redacted() {
             TOKEN.to_ascii_lowercase()
         );
         let server = TestServer::start(move |_, _| raw(200, "text/html", page.clone())).await;
-        let err = Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert!(matches!(err, Error::Decode(_)), "{err:?}");
         assert_all_clean(&err);
         assert!(err.body_excerpt().unwrap().contains("[redacted]"));
@@ -262,7 +254,7 @@ async fn a_3_mb_html_page_is_excerpted_from_its_first_kilobytes() {
         }
         page.push_str("<p>FAR-BEYOND-THE-PREFIX</p></body></html>");
         let server = TestServer::start(move |_, _| raw(200, "text/html", page.clone())).await;
-        let err = Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         let excerpt = err.body_excerpt().unwrap();
         assert!(excerpt.starts_with("Portal login required"), "{excerpt}");
         assert!(!excerpt.contains("FAR-BEYOND"), "only a prefix is examined");
@@ -281,7 +273,7 @@ async fn a_redirect_to_another_origin_is_not_followed() {
             with_header(raw(302, "text/html", "moved"), "location", &target)
         })
         .await;
-        let err = Error::from(server.client().list_tenants().send().await.unwrap_err());
+        let err = server.client().list_tenants().send().await.unwrap_err();
         assert!(err.is_redirect(), "{err:?}");
         assert_eq!(err.status().map(|s| s.as_u16()), Some(302));
         assert_eq!(other.count(), 0, "no request may reach the other origin");
@@ -308,15 +300,13 @@ async fn a_redirect_on_a_post_is_not_followed_either() {
             with_header(raw(307, "text/plain", ""), "location", &target)
         })
         .await;
-        let err = Error::from(
-            server
-                .client()
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = server
+            .client()
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         assert!(err.is_redirect(), "{err:?}");
         assert_eq!(other.count(), 0);
     })
@@ -338,15 +328,13 @@ async fn a_403_displays_on_one_short_line_with_details_on_alternate() {
             )
         })
         .await;
-        let err = Error::from(
-            server
-                .client()
-                .create_user()
-                .body(new_user())
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = server
+            .client()
+            .create_user()
+            .body(new_user())
+            .send()
+            .await
+            .unwrap_err();
         let line = format!("{err}");
         assert!(!line.contains('\n') && line.chars().count() < 300, "{line}");
         assert!(line.starts_with("403 X.y: Start-of-message word"), "{line}");

@@ -180,7 +180,7 @@ async fn no_progress_for_the_progress_timeout_gives_up_and_says_so() {
             )
             .build()
             .unwrap();
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert!(err.is_rate_limited());
         assert!(
             matches!(
@@ -238,7 +238,7 @@ async fn with_throttling_off_a_429_uses_attempts_as_before() {
             .build()
             .unwrap();
         assert!(client.throttle_stats().is_none());
-        let err = cro_api::Error::from(client.list_tenants().send().await.unwrap_err());
+        let err = client.list_tenants().send().await.unwrap_err();
         assert_eq!(server.count(), 3);
         assert_eq!(err.retry_stop(), Some(RetryStop::AttemptsExhausted));
     })

@@ -138,7 +138,7 @@ pub enum Cmd {
     #[command(subcommand)]
     Auth(AuthCmd),
     /// Run the fake CRO server standalone (same flags and startup line as `cro-fake`).
-    Fake(crate::demo::FakeCmdArgs),
+    Fake(Box<crate::demo::FakeCmdArgs>),
     /// Mirror the tenant's lists into SQLite (embedded) or PostgreSQL, incrementally.
     #[command(after_help = "Examples:
   cro --demo sync                                  the demo tenant into ./cro.db
