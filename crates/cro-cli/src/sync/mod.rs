@@ -39,7 +39,7 @@ use cro_api::meta::Operation;
 use cro_ext::paging::DriftPolicy;
 use cro_ext::{Paginate, Params, RawListRequest};
 use futures::TryStreamExt;
-use rows::Row;
+use rows::{Row, RowBuilder};
 use sink::{Counts, Sink, SyncState};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -304,7 +304,7 @@ fn sync_one(
         let mut failed = None;
         for batch in rx {
             for row in &batch {
-                mark = later(mark, row.updated.as_deref());
+                mark = later(mark, row.updated().as_deref());
             }
             match sink.upsert(&plan.table, tenant, &batch) {
                 Ok(c) => counts += c,
@@ -408,6 +408,7 @@ fn walk(
         let request =
             RawListRequest::new(client, plan.op, &params).map_err(|e| errors::param(&e))?;
         let op = plan.op.id;
+        let mut builder = RowBuilder::new(&plan.table);
         let stats = handle.block_on(async {
             let mut pages = request
                 .paginate()
@@ -429,8 +430,8 @@ fn walk(
                 progress.page(page.items.len() as u64);
                 let rows = page
                     .items
-                    .iter()
-                    .map(|item| rows::row(&plan.table, item.as_bytes()))
+                    .into_iter()
+                    .map(|item| builder.row(item.into_bytes()))
                     .collect::<Result<Vec<Row>, _>>()
                     .map_err(|e| CliError::data(format!("{op}: {e}")))?;
                 if out.send(rows).is_err() {

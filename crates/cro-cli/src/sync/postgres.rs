@@ -6,7 +6,7 @@
 //! API's naive timestamps, `jsonb` for nested values) and only rewrites rows whose hash
 //! changed. Connections are plain TCP (`NoTls`): use a server on loopback or a private network.
 
-use super::rows::{Cell, Row};
+use super::rows::{Row, Value};
 use super::sink::{Counts, Sink, SinkError, SinkResult, SyncState};
 use super::sqlite::quote;
 use super::tables::{ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENANT_COL, Table};
@@ -35,31 +35,32 @@ fn sql_type(kind: ColumnKind) -> &'static str {
     }
 }
 
-/// Append one field in COPY's text format (`\N` for NULL; backslash, tab, newline and
-/// carriage return escaped).
-fn copy_field(out: &mut String, value: Option<&str>) {
+/// One field of COPY's text format: `\N` for NULL, else the text with backslash, tab and
+/// line ends escaped.
+fn copy_field(out: &mut Vec<u8>, value: Option<&[u8]>) {
     let Some(text) = value else {
-        out.push_str("\\N");
+        out.extend_from_slice(b"\\N");
         return;
     };
-    for ch in text.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
+    for &b in text {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
             c => out.push(c),
         }
     }
 }
 
-fn cell_text(cell: &Cell) -> Option<String> {
-    match cell {
-        Cell::Null => None,
-        Cell::Int(i) => Some(i.to_string()),
-        Cell::Real(f) => Some(f.to_string()),
-        Cell::Bool(b) => Some(b.to_string()),
-        Cell::Text(t) => Some(t.clone()),
+/// A value in COPY's text format.
+fn copy_value(out: &mut Vec<u8>, value: Value<'_>) {
+    match value {
+        Value::Null => copy_field(out, None),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Real(f) => out.extend_from_slice(f.to_string().as_bytes()),
+        Value::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Value::Text(t) => copy_field(out, Some(t)),
     }
 }
 
@@ -188,22 +189,22 @@ impl Sink for PostgresSink {
             return Ok(Counts::default());
         }
         let doing = format!("writing rows of {}", table.name);
-        let mut buf = String::new();
+        let mut buf = Vec::new();
         for row in rows {
-            copy_field(&mut buf, Some(&row.id));
-            let _ = write!(buf, "\t{}", row.hash);
-            for cell in &row.cells {
-                buf.push('\t');
-                copy_field(&mut buf, cell_text(cell).as_deref());
+            copy_field(&mut buf, Some(row.id().as_bytes()));
+            buf.extend_from_slice(format!("\t{}", row.hash).as_bytes());
+            for value in row.values() {
+                buf.push(b'\t');
+                copy_value(&mut buf, value);
             }
-            buf.push('\n');
+            buf.push(b'\n');
         }
         let mut writer = self
             .db
             .copy_in(&format!("COPY {STAGE_TABLE} FROM STDIN"))
             .map_err(|e| SinkError::at(&doing, e))?;
         writer
-            .write_all(buf.as_bytes())
+            .write_all(&buf)
             .map_err(|e| SinkError::at(&doing, e))?;
         writer.finish().map_err(|e| SinkError::at(&doing, e))?;
 
@@ -343,10 +344,14 @@ mod tests {
 
     #[test]
     fn copy_text_format_escapes() {
-        let mut out = String::new();
-        copy_field(&mut out, Some("a\tb\nc\\d\re"));
-        out.push('|');
+        let mut out = Vec::new();
+        copy_field(&mut out, Some("a\tb\nc\\d\re".as_bytes()));
+        out.push(b'|');
         copy_field(&mut out, None);
-        assert_eq!(out, "a\\tb\\nc\\\\d\\re|\\N");
+        out.push(b'|');
+        copy_value(&mut out, Value::Bool(true));
+        out.push(b'|');
+        copy_value(&mut out, Value::Real(0.1));
+        assert_eq!(out, b"a\\tb\\nc\\\\d\\re|\\N|true|0.1");
     }
 }

@@ -5,7 +5,7 @@
 //! columns numeric affinity, which rewrites values that look like numbers). Writes go through
 //! one cached prepared statement per table, inside one transaction per resource.
 
-use super::rows::{Cell, Row};
+use super::rows::{Row, Value};
 use super::sink::{Counts, Sink, SinkError, SinkResult, SyncState};
 use super::tables::{ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENANT_COL, Table};
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -27,14 +27,17 @@ pub struct SqliteSink {
     was_empty: bool,
 }
 
-impl ToSql for Cell {
+/// A row's value, bound as SQLite stores it (booleans as 0/1).
+struct Bind<'a>(Value<'a>);
+
+impl ToSql for Bind<'_> {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            Cell::Null => ValueRef::Null,
-            Cell::Int(i) => ValueRef::Integer(*i),
-            Cell::Real(f) => ValueRef::Real(*f),
-            Cell::Bool(b) => ValueRef::Integer(i64::from(*b)),
-            Cell::Text(t) => ValueRef::Text(t.as_bytes()),
+        Ok(ToSqlOutput::Borrowed(match self.0 {
+            Value::Null => ValueRef::Null,
+            Value::Int(i) => ValueRef::Integer(i),
+            Value::Real(f) => ValueRef::Real(f),
+            Value::Bool(b) => ValueRef::Integer(i64::from(b)),
+            Value::Text(t) => ValueRef::Text(t),
         }))
     }
 }
@@ -224,33 +227,39 @@ impl Sink for SqliteSink {
             .db
             .prepare_cached(&Self::upsert_sql(table))
             .map_err(err)?;
+        // A table that was empty when the sync began has nothing to mark removed, so a full
+        // walk into it need not remember the ids it wrote.
         let mut seen = self
             .db
             .prepare_cached(&format!(
                 "INSERT OR IGNORE INTO {SEEN_TABLE} (id) VALUES (?1)"
             ))
             .ok()
-            .filter(|_| self.track_seen);
+            .filter(|_| self.track_seen && !self.was_empty);
         let mut counts = Counts::default();
         for row in rows {
+            let id = row.id();
             let existing: Option<(i64, bool)> = if self.was_empty {
                 None
             } else {
                 lookup
-                    .query_row(params![tenant, row.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .query_row(params![tenant, id], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(err)?
             };
             match existing {
                 Some((hash, false)) if hash == row.hash => counts.unchanged += 1,
                 other => {
-                    let fixed: [&dyn ToSql; 4] = [&tenant, &row.id, &row.hash, &now];
-                    let values = fixed
-                        .into_iter()
-                        .chain(row.cells.iter().map(|c| c as &dyn ToSql));
-                    write
-                        .execute(rusqlite::params_from_iter(values))
-                        .map_err(err)?;
+                    // Bound one by one rather than through a parameter list: no boxing or
+                    // iterator per row, and text is bound straight from the item's bytes.
+                    write.raw_bind_parameter(1, tenant).map_err(err)?;
+                    write.raw_bind_parameter(2, id.as_ref()).map_err(err)?;
+                    write.raw_bind_parameter(3, row.hash).map_err(err)?;
+                    write.raw_bind_parameter(4, now.as_str()).map_err(err)?;
+                    for (i, value) in row.values().enumerate() {
+                        write.raw_bind_parameter(5 + i, Bind(value)).map_err(err)?;
+                    }
+                    write.raw_execute().map_err(err)?;
                     if other.is_some() {
                         counts.updated += 1;
                     } else {
@@ -259,13 +268,17 @@ impl Sink for SqliteSink {
                 }
             }
             if let Some(seen) = seen.as_mut() {
-                seen.execute(params![row.id]).map_err(err)?;
+                seen.execute(params![id]).map_err(err)?;
             }
         }
         Ok(counts)
     }
 
     fn mark_removed(&mut self, table: &Table, tenant: i64, now: &str) -> SinkResult<u64> {
+        if self.was_empty {
+            // Every row was written by this walk (and its ids were not recorded).
+            return Ok(0);
+        }
         let n = self
             .db
             .execute(
