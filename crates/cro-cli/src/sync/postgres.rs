@@ -191,7 +191,7 @@ impl Sink for PostgresSink {
         let doing = format!("writing rows of {}", table.name);
         let mut buf = Vec::new();
         for row in rows {
-            copy_field(&mut buf, Some(row.id().as_bytes()));
+            copy_field(&mut buf, Some(row.id()));
             buf.extend_from_slice(format!("\t{}", row.hash).as_bytes());
             for value in row.values() {
                 buf.push(b'\t');

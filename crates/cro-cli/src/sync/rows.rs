@@ -83,24 +83,22 @@ impl Row {
         }
     }
 
-    /// Text of a slot that holds text (ids and timestamps always do).
-    fn text(&self, slot: &Slot) -> Cow<'_, str> {
-        match self.value(slot) {
-            Value::Text(t) => String::from_utf8_lossy(t),
-            Value::Int(i) => Cow::Owned(i.to_string()),
-            _ => Cow::Borrowed(""),
+    /// The item's identity (`_cro_id`), as UTF-8 text.
+    pub fn id(&self) -> &[u8] {
+        match self.value(&self.id) {
+            Value::Text(t) => t,
+            _ => b"",
         }
-    }
-
-    /// The item's identity (`_cro_id`).
-    pub fn id(&self) -> Cow<'_, str> {
-        self.text(&self.id)
     }
 
     /// The item's last-change time as the server wrote it, if the table has such a field and
     /// the item a string in it.
     pub fn updated(&self) -> Option<Cow<'_, str>> {
-        self.updated.as_ref().map(|s| self.text(s))
+        match self.value(self.updated.as_ref()?) {
+            // Valid UTF-8 by construction (see `item`); the lossy path is never taken.
+            Value::Text(t) => Some(String::from_utf8_lossy(t)),
+            _ => None,
+        }
     }
 
     /// One value per column of the table, in the table's order.
@@ -278,7 +276,7 @@ mod tests {
             br#"{"id":7,"name":"A \"q\"","ok":true,"tags":[1, 2],"last_updated_on":"2024-01-02T03:04:05","extra":1}"#,
         )
         .unwrap();
-        assert_eq!(r.id(), "7");
+        assert_eq!(r.id(), b"7");
         assert_eq!(
             r.values().collect::<Vec<_>>(),
             vec![
@@ -297,7 +295,7 @@ mod tests {
     fn fields_in_any_order_and_values_of_another_type() {
         let r = row(br#"{"tags":{"a":1},"rate":"high","ok":1,"name":"\u00e9t\u00e9","id":"x-1"}"#)
             .unwrap();
-        assert_eq!(r.id(), "x-1");
+        assert_eq!(r.id(), b"x-1");
         assert_eq!(
             r.values().collect::<Vec<_>>(),
             vec![
@@ -321,7 +319,7 @@ mod tests {
             a.values().next(),
             Some(Value::Text(b"99999999999999999999999"))
         );
-        assert_eq!(a.id(), "99999999999999999999999");
+        assert_eq!(a.id(), b"99999999999999999999999");
         let b = row(br#"{"id":99999999999999999999999,"name":"x"}"#).unwrap();
         assert_ne!(a.hash, b.hash);
         assert_eq!(
