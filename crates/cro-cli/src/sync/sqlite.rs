@@ -25,6 +25,8 @@ pub struct SqliteSink {
     /// Whether the table held no row of any tenant when the transaction began: then every
     /// row is new and the per-row lookup is skipped (the first sync of a large list).
     was_empty: bool,
+    /// Rows inserted since the transaction began.
+    inserted: u64,
 }
 
 /// A row's value, bound as SQLite stores it (booleans as 0/1).
@@ -77,6 +79,7 @@ impl SqliteSink {
             db,
             track_seen: false,
             was_empty: false,
+            inserted: 0,
         })
     }
 
@@ -191,6 +194,7 @@ impl Sink for SqliteSink {
 
     fn begin(&mut self, table: &Table, track_seen: bool) -> SinkResult<()> {
         self.track_seen = track_seen;
+        self.inserted = 0;
         let mut sql = String::from("BEGIN IMMEDIATE;");
         if track_seen {
             sql = format!(
@@ -277,6 +281,7 @@ impl Sink for SqliteSink {
                 seen.execute([Bind(Value::Text(id))]).map_err(err)?;
             }
         }
+        self.inserted += counts.inserted;
         Ok(counts)
     }
 
@@ -303,6 +308,11 @@ impl Sink for SqliteSink {
     }
 
     fn live_rows(&mut self, table: &Table, tenant: i64) -> SinkResult<u64> {
+        if self.was_empty {
+            // Every row is one this transaction inserted: no need to read the whole table
+            // back (0.3 s for a million customers).
+            return Ok(self.inserted);
+        }
         self.db
             .query_row(
                 &format!(
