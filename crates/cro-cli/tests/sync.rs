@@ -126,10 +126,25 @@ impl Mirror for Sqlite {
             "SELECT _cro_id, CAST(\"{column}\" AS TEXT) FROM \"{table}\" WHERE _cro_removed_at IS NULL ORDER BY _cro_id"
         );
         let mut stmt = self.0.prepare(&sql).expect("query");
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        let rows: Vec<(String, Option<String>)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
             .expect("rows")
             .collect::<Result<_, _>>()
-            .expect("rows")
+            .expect("rows");
+        let recorded: i64 = self
+            .0
+            .query_row(
+                "SELECT rows FROM _cro_sync_state WHERE resource = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .expect("state row");
+        assert_eq!(
+            recorded,
+            rows.len() as i64,
+            "live rows recorded for {table}"
+        );
+        rows
     }
 
     fn last_counts(&mut self, resource: &str) -> (i64, i64, i64, i64) {
@@ -150,12 +165,27 @@ impl Mirror for Postgres {
         let sql = format!(
             "SELECT _cro_id, \"{column}\"::text FROM \"{table}\" WHERE _cro_removed_at IS NULL ORDER BY _cro_id"
         );
-        self.0
+        let rows: Vec<(String, Option<String>)> = self
+            .0
             .query(&sql, &[])
             .expect("query")
             .iter()
             .map(|r| (r.get(0), r.get(1)))
-            .collect()
+            .collect();
+        let recorded: i64 = self
+            .0
+            .query_one(
+                "SELECT rows FROM _cro_sync_state WHERE resource = $1",
+                &[&table],
+            )
+            .expect("state row")
+            .get(0);
+        assert_eq!(
+            recorded,
+            rows.len() as i64,
+            "live rows recorded for {table}"
+        );
+        rows
     }
 
     fn last_counts(&mut self, resource: &str) -> (i64, i64, i64, i64) {
