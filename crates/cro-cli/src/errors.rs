@@ -30,18 +30,11 @@ fn endpoint() -> Option<String> {
     Some(format!("{host}:{port}"))
 }
 
-/// Escape control characters (C0, DEL, C1) so that text from the network cannot move the
-/// cursor, retitle the window or clear the screen; newlines and tabs are kept.
+/// Text from the network or the user, made safe for a terminal: control characters (C0
+/// including newlines and tabs, DEL, C1, bidirectional overrides) escaped and registered
+/// secrets redacted, by the one sanitizer the SDK uses for its own messages.
 pub fn clean(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}' {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    cro_api::sanitize::for_terminal(text)
 }
 
 /// Map a client error.
@@ -365,8 +358,8 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped() {
-        assert_eq!(clean("a\u{1b}[2Jb\u{7}c\nd"), "a\\u{1b}[2Jb\\u{7}c\nd");
-        assert_eq!(clean("x\u{9b}y"), "x\\u{9b}y");
+        assert_eq!(clean("a\u{1b}[2Jb\u{7}c\nd"), "a\\x1b[2Jb\\x07c\\nd");
+        assert_eq!(clean("x\u{9b}y\u{202e}"), "x\\x9by\\u{202e}");
     }
 
     #[test]

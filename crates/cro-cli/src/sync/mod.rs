@@ -26,6 +26,8 @@ mod tables;
 mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(feature = "sqlite")]
+mod writeback;
 #[cfg(all(feature = "postgres", not(feature = "sqlite")))]
 compile_error!("the postgres sink reuses the sqlite module's identifier quoting; enable `sqlite`");
 

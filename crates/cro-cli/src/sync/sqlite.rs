@@ -8,6 +8,7 @@
 use super::rows::{Row, Value};
 use super::sink::{Counts, Sink, SinkError, SinkResult, SyncState};
 use super::tables::{ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENANT_COL, Table};
+use super::writeback::EarlyWriteback;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 use std::path::Path;
@@ -27,6 +28,8 @@ pub struct SqliteSink {
     was_empty: bool,
     /// Rows inserted since the transaction began.
     inserted: u64,
+    /// Starts the file's write-back after each batch, so the commit has little left to flush.
+    writeback: EarlyWriteback,
 }
 
 /// A row's value, bound as SQLite stores it (booleans as 0/1).
@@ -80,6 +83,7 @@ impl SqliteSink {
             track_seen: false,
             was_empty: false,
             inserted: 0,
+            writeback: EarlyWriteback::new(path),
         })
     }
 
@@ -282,6 +286,9 @@ impl Sink for SqliteSink {
             }
         }
         self.inserted += counts.inserted;
+        if counts.inserted + counts.updated > 0 {
+            self.writeback.start();
+        }
         Ok(counts)
     }
 
