@@ -264,6 +264,9 @@ impl Sink for SqliteSink {
                 other => {
                     // Bound one by one rather than through a parameter list: no boxing or
                     // iterator per row, and text is bound straight from the item's bytes.
+                    // One prepared statement per row, all in the resource's transaction: a
+                    // 32-row multi-row INSERT measured no faster here (0.3 CPU-s slower on
+                    // the first sync of a million customers).
                     write.raw_bind_parameter(1, tenant).map_err(err)?;
                     write
                         .raw_bind_parameter(2, Bind(Value::Text(id)))
