@@ -5,6 +5,8 @@
 //! tests are independent of the machine and of each other. Every child process has a
 //! deadline.
 
+mod common;
+use common::{record_id, run_with_timeout};
 use cro_fake::faults::{Burst, Drift, FaultPlan};
 use cro_fake::{FakeConfig, FakeServer, RunningFake};
 use serde_json::Value;
@@ -162,32 +164,6 @@ impl Run {
     }
 }
 
-fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn cro");
-    let mut out = child.stdout.take().expect("stdout");
-    let mut err = child.stderr.take().expect("stderr");
-    // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let status = wait_with_deadline(&mut child, timeout);
-    Output {
-        status,
-        stdout: out_t.join().expect("stdout reader"),
-        stderr: err_t.join().expect("stderr reader"),
-    }
-}
-
 fn wait_with_deadline(child: &mut Child, timeout: Duration) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {
@@ -205,14 +181,6 @@ fn wait_with_deadline(child: &mut Child, timeout: Duration) -> std::process::Exi
 
 fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
-}
-
-/// The customer id of a record (`id` from API version 2021/04/07, `customer_id` before).
-fn record_id(v: &Value) -> i64 {
-    v.get("id")
-        .and_then(Value::as_i64)
-        .or_else(|| v.get("customer_id").and_then(Value::as_i64))
-        .unwrap_or_else(|| panic!("record without id: {v}"))
 }
 
 fn ndjson(text: &str) -> Vec<Value> {

@@ -17,6 +17,8 @@
 //! (3,000 customers, pages of 100), `Retry-After` of 1 s at most and a 1 s client timeout
 //! where a slow page is the fault.
 
+mod common;
+use common::{record_id, run_with_timeout};
 use cro_fake::faults::{Burst, Drift, FaultPlan, SlowPage};
 use cro_fake::{FakeConfig, FakeServer, RunningFake};
 use serde_json::Value;
@@ -24,9 +26,9 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Customers per tenant in every fake of this file.
 const CUSTOMERS: u64 = 3_000;
@@ -155,51 +157,6 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     }
 }
 
-/// The customer id of a record (`id`, or `customer_id` before API version 2021/04/07).
-fn record_id(v: &Value) -> i64 {
-    v.get("id")
-        .or_else(|| v.get("customer_id"))
-        .and_then(Value::as_i64)
-        .unwrap_or_else(|| panic!("record without an id: {v}"))
-}
-
-/// Runs `cmd` with a deadline, draining both pipes.
-fn run_with_timeout(mut cmd: Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn cro");
-    let mut out = child.stdout.take().expect("stdout pipe");
-    let mut err = child.stderr.take().expect("stderr pipe");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status: ExitStatus = loop {
-        if let Some(status) = child.try_wait().expect("wait for cro") {
-            break status;
-        }
-        if start.elapsed() > RUN_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cro did not finish within {RUN_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output {
-        status,
-        stdout: out_t.join().expect("stdout reader"),
-        stderr: err_t.join().expect("stderr reader"),
-    }
-}
-
 fn dir_entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("read the output directory")
@@ -268,7 +225,7 @@ impl Cell {
             cmd.args(["--page-size", PAGE_SIZE]);
         }
         cmd.arg("--output").arg(&file).args(self.args);
-        let output = run_with_timeout(cmd);
+        let output = run_with_timeout(cmd, RUN_TIMEOUT);
         let code = output.status.code().unwrap_or(-1);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let context = format!(
@@ -818,7 +775,7 @@ fn hostile_cell(
         .args(["--page-size", PAGE_SIZE, "--output"])
         .arg(&file)
         .args(args);
-    let output = run_with_timeout(cmd);
+    let output = run_with_timeout(cmd, RUN_TIMEOUT);
     let code = output.status.code().unwrap_or(-1);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let context = format!("[{name}] exit {code}\n--- stderr\n{stderr}");

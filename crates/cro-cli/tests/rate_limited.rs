@@ -10,11 +10,12 @@
 //! Small data (2,000 customers, pages of 100: 20 pages), 50 ms per page, `Retry-After: 1`,
 //! and every run bounded (`RUN_TIMEOUT`).
 
+mod common;
+use common::{record_id, run_with_timeout};
 use cro_fake::{FakeConfig, FakeServer, RunningFake, ThrottlePlan};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::io::Read;
-use std::process::{Command, ExitStatus, Output, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -99,51 +100,6 @@ fn expected_ids() -> &'static BTreeSet<i64> {
     })
 }
 
-/// The customer id of a record (`id`, or `customer_id` before API version 2021/04/07).
-fn record_id(v: &Value) -> i64 {
-    v.get("id")
-        .or_else(|| v.get("customer_id"))
-        .and_then(Value::as_i64)
-        .unwrap_or_else(|| panic!("record without an id: {v}"))
-}
-
-/// Runs `cmd` with a deadline, draining both pipes.
-fn run_with_timeout(mut cmd: Command) -> Output {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn cro");
-    let mut out = child.stdout.take().expect("stdout pipe");
-    let mut err = child.stderr.take().expect("stderr pipe");
-    let out_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = out.read_to_end(&mut v);
-        v
-    });
-    let err_t = std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = err.read_to_end(&mut v);
-        v
-    });
-    let start = Instant::now();
-    let status: ExitStatus = loop {
-        if let Some(status) = child.try_wait().expect("wait for cro") {
-            break status;
-        }
-        if start.elapsed() > RUN_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("cro did not finish within {RUN_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output {
-        status,
-        stdout: out_t.join().expect("stdout reader"),
-        stderr: err_t.join().expect("stderr reader"),
-    }
-}
-
 /// Exports every customer through a fake throttled by `throttle` and checks the output is
 /// exactly the expected ids.
 fn export_exactly(name: &str, throttle: ThrottlePlan) {
@@ -166,7 +122,7 @@ fn export_exactly(name: &str, throttle: ThrottlePlan) {
         .args(["--page-size", PAGE_SIZE, "--output"])
         .arg(&file);
     let started = Instant::now();
-    let output = run_with_timeout(cmd);
+    let output = run_with_timeout(cmd, RUN_TIMEOUT);
     let elapsed = started.elapsed();
     let code = output.status.code().unwrap_or(-1);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();

@@ -1,4 +1,4 @@
-//! A small harness shared by the `ux` and `readme_tour` tests: run the built `cro` with a
+//! A small harness shared by the `cro` integration tests: run the built `cro` with a
 //! private config directory, none of the caller's `CRO_*` variables, and a deadline.
 
 #![allow(dead_code)]
@@ -79,8 +79,12 @@ pub fn cro(config_dir: &Path, cwd: &Path, env: &[(&str, &str)], args: &[&str]) -
     }
 }
 
-/// Run a command, killing it after `timeout`.
+/// Run a command with no stdin, both output pipes drained concurrently (so a chatty child
+/// never blocks on a full pipe), killing it after `timeout`.
 pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn cro");
     let mut stdout = child.stdout.take().expect("stdout");
     let mut stderr = child.stderr.take().expect("stderr");
@@ -116,4 +120,12 @@ pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
 /// A private temporary directory.
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
+}
+
+/// The customer id of a record (`id`, or `customer_id` before API version 2021/04/07).
+pub fn record_id(v: &serde_json::Value) -> i64 {
+    v.get("id")
+        .or_else(|| v.get("customer_id"))
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or_else(|| panic!("record without an id: {v}"))
 }
