@@ -36,7 +36,6 @@
 //! Put this layer *inside* the layer that adds `X-REQUEST-ID`/`X-API-VERSION`, so fault answers
 //! carry those headers like any other answer.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
@@ -635,68 +634,16 @@ fn mix(seed: u64, n: u64) -> u64 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The layer
+// The middleware
 
-/// The fault-injection middleware for `router.layer(faults::layer(state))`.
-pub fn layer(state: Arc<FaultState>) -> FaultLayer {
-    FaultLayer { state }
-}
-
-/// Tower layer returned by [`layer`].
-#[derive(Debug, Clone)]
-pub struct FaultLayer {
-    state: Arc<FaultState>,
-}
-
-impl<S> tower::Layer<S> for FaultLayer {
-    type Service = FaultService<S>;
-    fn layer(&self, inner: S) -> FaultService<S> {
-        FaultService {
-            inner,
-            state: self.state.clone(),
-        }
-    }
-}
-
-/// Tower service of [`FaultLayer`].
-#[derive(Debug, Clone)]
-pub struct FaultService<S> {
-    inner: S,
-    state: Arc<FaultState>,
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S> tower::Service<Request<Body>> for FaultService<S>
-where
-    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
-        // The clone that was polled ready is the one that must be called (tower's contract).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let state = self.state.clone();
-        Box::pin(async move { Ok(apply(&state, req, move |r| inner.call(r)).await) })
-    }
-}
-
-async fn apply<F, Fut>(state: &FaultState, mut req: Request<Body>, next: F) -> Response
-where
-    F: FnOnce(Request<Body>) -> Fut,
-    Fut: Future<Output = Result<Response, Infallible>>,
-{
+/// The fault-injection middleware. Install with
+/// `router.layer(axum::middleware::from_fn_with_state(state, faults::middleware))`.
+pub async fn middleware(
+    axum::extract::State(state): axum::extract::State<Arc<FaultState>>,
+    mut req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let state = &*state;
     let c = &state.counters;
     let seen = c.requests.fetch_add(1, Ordering::Relaxed) + 1;
     let header_spec = match header_spec(state, &req) {
@@ -729,7 +676,7 @@ where
         c.drifted.fetch_add(1, Ordering::Relaxed);
     }
     req.extensions_mut().insert(TotalCountDrift(d.drift));
-    let Ok(resp) = next(req).await;
+    let resp = next.run(req).await;
     if d.drop_mid_body {
         c.dropped_mid_body.fetch_add(1, Ordering::Relaxed);
         drop_mid_body(resp, mix(state.plan.seed, key)).await

@@ -127,8 +127,14 @@ impl FakeServer {
         let api = Router::new()
             .fallback(pipeline::api_entry)
             .with_state(state.clone())
-            .layer(faults::layer(faults.clone()))
-            .layer(throttle::layer(throttle));
+            .layer(axum::middleware::from_fn_with_state(
+                faults.clone(),
+                faults::middleware,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                throttle,
+                throttle::middleware,
+            ));
         let app = oauth::router(config.oauth.clone(), auth.clone())
             .route(
                 STATS_PATH,

@@ -21,12 +21,8 @@
 //! `X-REQUEST-ID`/`X-API-VERSION`: a throttled request never reaches the fault plan (so it does
 //! not shift the plan's request numbering), and its answer carries the usual headers.
 
-use std::convert::Infallible;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -277,68 +273,16 @@ impl Drop for InFlight<'_> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The layer
+// The middleware
 
-/// The throttling middleware for `router.layer(throttle::layer(state))`.
-pub fn layer(state: Arc<ThrottleState>) -> ThrottleLayer {
-    ThrottleLayer { state }
-}
-
-/// Tower layer returned by [`layer`].
-#[derive(Debug, Clone)]
-pub struct ThrottleLayer {
-    state: Arc<ThrottleState>,
-}
-
-impl<S> tower::Layer<S> for ThrottleLayer {
-    type Service = ThrottleService<S>;
-    fn layer(&self, inner: S) -> ThrottleService<S> {
-        ThrottleService {
-            inner,
-            state: self.state.clone(),
-        }
-    }
-}
-
-/// Tower service of [`ThrottleLayer`].
-#[derive(Debug, Clone)]
-pub struct ThrottleService<S> {
-    inner: S,
-    state: Arc<ThrottleState>,
-}
-
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-impl<S> tower::Service<Request<Body>> for ThrottleService<S>
-where
-    S: tower::Service<Request<Body>, Response = Response, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response, Infallible>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<Body>) -> Self::Future {
-        // The clone that was polled ready is the one that must be called (tower's contract).
-        let clone = self.inner.clone();
-        let mut inner = std::mem::replace(&mut self.inner, clone);
-        let state = self.state.clone();
-        Box::pin(async move { Ok(apply(&state, req, move |r| inner.call(r)).await) })
-    }
-}
-
-async fn apply<F, Fut>(state: &ThrottleState, req: Request<Body>, next: F) -> Response
-where
-    F: FnOnce(Request<Body>) -> Fut,
-    Fut: Future<Output = Result<Response, Infallible>>,
-{
+/// The throttling middleware. Install with
+/// `router.layer(axum::middleware::from_fn_with_state(state, throttle::middleware))`.
+pub async fn middleware(
+    axum::extract::State(state): axum::extract::State<Arc<ThrottleState>>,
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let state = &*state;
     let c = &state.counters;
     c.requests.fetch_add(1, Ordering::Relaxed);
     let _slot = match state.admit() {
@@ -357,8 +301,7 @@ where
         c.delayed.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(latency).await;
     }
-    let Ok(resp) = next(req).await;
-    resp
+    next.run(req).await
 }
 
 #[cfg(test)]

@@ -51,7 +51,10 @@ async fn start(plan: FaultPlan) -> App {
         .route("/customers/{id}", get(|| async { "one" }))
         .route("/tenants", get(list))
         .route("/echo", post(|| async { "posted" }))
-        .layer(faults::layer(state.clone()));
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            faults::middleware,
+        ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
