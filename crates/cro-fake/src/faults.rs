@@ -2,7 +2,7 @@
 //! network and a real server produce.
 //!
 //! A [`FaultPlan`] (from the command line via [`FaultArgs`], or built in code) says which
-//! requests fail and how; the tower [`layer`] applies it. Requests are numbered in arrival order
+//! requests fail and how; the axum [`middleware`] applies it. Requests are numbered in arrival order
 //! (1, 2, ...) among the *eligible* ones: by default `GET`s of list endpoints (see
 //! [`FaultScope`]), so a plan never breaks creates or single reads unless asked to. Every
 //! decision is a function of that number and [`FaultPlan::seed`], so a sequential client sees

@@ -2,7 +2,7 @@
 //! in flight and a cap on the request rate, both answered with `429` + `Retry-After`.
 //!
 //! A [`ThrottlePlan`] (from the command line via [`ThrottleArgs`], or built in code) says what
-//! the server allows; the tower [`layer`] enforces it on every API request:
+//! the server allows; the axum [`middleware`] enforces it on every API request:
 //! - **Page latency**: list pages (the same requests the fault layer calls eligible) take
 //!   this long before the handler runs, as a slow database would make them.
 //! - **Requests in flight**: at most `max_in_flight` requests are being handled at once; a
