@@ -67,6 +67,9 @@ pub enum RowError {
     /// The item has no usable identity.
     #[error("an item has no `{0}` (its identity)")]
     NoId(String),
+    /// The item is too large to be a row (its values are located by 32-bit offsets).
+    #[error("an item of {0} bytes is larger than a row can be (4 GiB)")]
+    TooLarge(usize),
 }
 
 impl Row {
@@ -140,6 +143,9 @@ impl<'t> RowBuilder<'t> {
 
     /// Convert one item (`json` is the item's JSON, valid UTF-8).
     pub fn row(&mut self, json: Bytes) -> Result<Row, RowError> {
+        if u32::try_from(json.len()).is_err() {
+            return Err(RowError::TooLarge(json.len()));
+        }
         let table = self.table;
         let mut row = Row {
             item: Bytes::new(),
