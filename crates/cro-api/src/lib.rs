@@ -105,7 +105,7 @@ pub mod sanitize;
 mod secret;
 mod throttle;
 mod timestamp;
-mod tls;
+pub mod tls;
 pub mod trace;
 mod validation;
 

@@ -8,10 +8,24 @@
 //! changes. `ring` builds faster and needs only a C compiler, never CMake or NASM (figures
 //! in the workspace README), but without `rustls` reqwest has no provider of its own: any
 //! other reqwest 0.13 client built in the program panics unless the program installs one
-//! (`rustls::crypto::ring::default_provider().install_default()`).
+//! (`rustls::crypto::ring::default_provider().install_default()`) or starts it from
+//! [`client_builder`].
 //!
 //! With `native-tls` (alone or with a rustls feature), reqwest's platform TLS is used, as
 //! reqwest does by default when both are enabled. With none, only plain `http` works.
+
+/// A `reqwest::ClientBuilder` with the TLS backend this crate's features chose, for HTTP
+/// clients of your own (with `rustls-ring` alone, a plain `reqwest::Client::new()` would
+/// panic for want of a provider; a client started here does not).
+///
+/// ```
+/// let http = cro_api::tls::client_builder()?.build()?;
+/// # let _ = http;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn client_builder() -> Result<reqwest::ClientBuilder, crate::ConfigError> {
+    configure(reqwest::Client::builder()).map_err(crate::ConfigError::HttpClient)
+}
 
 /// Configure `builder`'s TLS backend; the error is the reason, in words.
 #[cfg(all(feature = "rustls-ring", not(feature = "native-tls")))]
