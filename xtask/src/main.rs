@@ -17,7 +17,9 @@
 //! 5. [`surface`]: index the generated client (builder structs, types);
 //! 6. [`emit_meta`] -> `cro-api/src/generated_meta.rs`;
 //!    [`emit_paging`] -> `cro-ext/src/generated_paging.rs`;
-//! 7. [`output`]: write the files that changed, or diff them (`--check`).
+//! 7. [`output`]: write the files that changed, or diff them (`--check`); the spec itself is
+//!    copied into `crates/cro-fake/spec/` (the published cro-fake embeds it, cro-cli reads it
+//!    from there), so it is checked the same way.
 //!
 //! Output is deterministic: everything is ordered by the spec or sorted, nothing depends on
 //! hash-map order, time or the environment, so two runs are byte-identical.
@@ -37,12 +39,39 @@ mod surface;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::output::GeneratedFile;
 
 /// Path of the generated client, relative to the workspace root.
 const CLIENT_PATH: &str = "crates/cro-api/src/generated.rs";
+
+/// The copy of the spec inside cro-fake's package (cro-fake embeds it, cro-cli reads it from
+/// cro-fake): a published crate may only include files below its own directory.
+const SPEC_COPY_PATH: &str = "crates/cro-fake/spec/openapi.yaml";
+
+/// The license texts at the root, copied into each published crate (`cargo package` takes
+/// files from the crate's directory only, and every `.crate` must carry both texts).
+const LICENSE_COPIES: &[(&str, &[&str])] = &[
+    (
+        "LICENSE-MIT",
+        &[
+            "crates/cro-api/LICENSE-MIT",
+            "crates/cro-ext/LICENSE-MIT",
+            "crates/cro-fake/LICENSE-MIT",
+            "crates/cro-cli/LICENSE-MIT",
+        ],
+    ),
+    (
+        "LICENSE-APACHE",
+        &[
+            "crates/cro-api/LICENSE-APACHE",
+            "crates/cro-ext/LICENSE-APACHE",
+            "crates/cro-fake/LICENSE-APACHE",
+            "crates/cro-cli/LICENSE-APACHE",
+        ],
+    ),
+];
 
 /// Why response-only schemas are relaxed; heads `generated.rs` (see [`lenient`]).
 const CLIENT_PREAMBLE: &[&str] = &[
@@ -110,7 +139,13 @@ fn codegen(args: &Args) -> Result<ExitCode> {
         .spec
         .clone()
         .unwrap_or_else(|| root.join(spec::SPEC_PATH));
-    let files = generate(&spec::load(&spec_path)?)?;
+    let mut files = generate(&spec::load(&spec_path)?)?;
+    files.push(GeneratedFile {
+        path: SPEC_COPY_PATH,
+        contents: std::fs::read_to_string(&spec_path)
+            .with_context(|| format!("cannot read {}", spec_path.display()))?,
+    });
+    files.extend(package_copies(&root)?);
 
     if args.check {
         let stale = output::check(&root, &files)?;
@@ -136,6 +171,20 @@ fn codegen(args: &Args) -> Result<ExitCode> {
         eprintln!("codegen: wrote {path}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The files copied verbatim into the published crates' directories (see [`LICENSE_COPIES`]).
+fn package_copies(root: &std::path::Path) -> Result<Vec<GeneratedFile>> {
+    let mut files = Vec::new();
+    for (source, copies) in LICENSE_COPIES {
+        let text = std::fs::read_to_string(root.join(source))
+            .with_context(|| format!("cannot read {source}"))?;
+        files.extend(copies.iter().map(|path| GeneratedFile {
+            path,
+            contents: text.clone(),
+        }));
+    }
+    Ok(files)
 }
 
 /// Run the whole pipeline in memory.

@@ -430,7 +430,8 @@ impl ClientBuilder {
             // No redirects: the API documents none, and following one would carry the
             // request's headers (tenant, version, request id) to wherever the server points,
             // another host or plain http included. No `Referer` either.
-            None => reqwest::Client::builder()
+            None => crate::tls::configure(reqwest::Client::builder())
+                .map_err(ConfigError::HttpClient)?
                 .user_agent(user_agent)
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())

@@ -50,7 +50,9 @@
 //! - Secrets that never print ([`SecretString`]), OAuth 2.0 helpers (`oauth`, feature
 //!   `oauth`), and a `tracing` span per request ([`trace`]).
 //!
-//! Features: `rustls` (default) or `native-tls` for HTTPS; `oauth` (default).
+//! Features: `rustls` (default; reqwest's rustls with `aws-lc-rs`), `rustls-ring` (rustls
+//! with `ring` for this crate's clients; read the caveat in the README first) or `native-tls`
+//! (the platform's TLS) for HTTPS; `oauth` (default).
 //!
 //! # What goes on the wire
 //!
@@ -103,6 +105,7 @@ pub mod sanitize;
 mod secret;
 mod throttle;
 mod timestamp;
+pub mod tls;
 pub mod trace;
 mod validation;
 
@@ -146,3 +149,9 @@ mod tests {
         }
     }
 }
+
+/// The crate README's code blocks, compiled (and run unless marked `no_run`) as doctests so
+/// that the crates.io front page stays correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -226,7 +226,8 @@ impl OAuthClient {
     /// Validate the configuration and build the client (with its own HTTP client: no
     /// redirects, default timeouts, `cro-rs` user agent).
     pub fn new(config: OAuthConfig) -> Result<Self, OAuthError> {
-        let http = reqwest::Client::builder()
+        let http = crate::tls::configure(reqwest::Client::builder())
+            .map_err(OAuthError::Http)?
             .user_agent(USER_AGENT)
             .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
             .timeout(DEFAULT_REQUEST_TIMEOUT)

@@ -27,6 +27,10 @@ use std::time::Duration;
 fn main() {
     // First, before anything opens a file descriptor that could take number 1.
     export::output::guard_closed_stdout();
+    // `cro` is built with rustls + ring only (cro-api's `rustls-ring`): reqwest has no
+    // provider of its own, so every client in the process (the demo fake's webhook
+    // deliveries included) takes this one. Fails only if one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let code = match run() {
         Ok(()) => exit::Exit::Ok.code(),
         Err(e) => {

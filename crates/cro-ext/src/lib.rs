@@ -77,3 +77,9 @@ pub mod prelude {
     pub use crate::preflight::PreflightExt;
     pub use crate::request::PagedRequest;
 }
+
+/// The crate README's code blocks, compiled (and run unless marked `no_run`) as doctests so
+/// that the crates.io front page stays correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -71,3 +71,9 @@ pub use errors::ApiError;
 pub use log::LoggedRequest;
 pub use server::{FakeServer, RunningFake, StartError, run_until_ctrl_c};
 pub use throttle::{ThrottleCounts, ThrottlePlan};
+
+/// The crate README's code blocks, compiled (and run unless marked `no_run`) as doctests so
+/// that the crates.io front page stays correct.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -7,8 +7,9 @@ use std::sync::LazyLock;
 use cro_api::meta::{Operation, TenantHeader};
 use serde_json::Value;
 
-/// The spec text (`spec/openapi.yaml`).
-pub const SPEC_YAML: &str = include_str!("../../../spec/openapi.yaml");
+/// The spec text: `spec/openapi.yaml`, copied into this crate (`crates/cro-fake/spec/`) by
+/// `cargo xtask codegen` so that the published package carries it (`--check` keeps it equal).
+pub const SPEC_YAML: &str = include_str!("../spec/openapi.yaml");
 
 static SPEC: LazyLock<Spec> = LazyLock::new(|| Spec::parse(SPEC_YAML));
 

@@ -65,7 +65,10 @@ pub struct Delivery<'a> {
 ///
 /// Returns `None` only if the TLS backend cannot be initialised.
 pub fn delivery_client() -> Option<reqwest::Client> {
-    reqwest::Client::builder()
+    // Started from cro-api's builder: with its `rustls-ring` feature alone, reqwest has no
+    // TLS provider of its own.
+    cro_api::tls::client_builder()
+        .ok()?
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .timeout(DEFAULT_TIMEOUT)

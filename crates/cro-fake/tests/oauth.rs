@@ -1,5 +1,7 @@
 //! The OAuth 2.0 authorization server, driven by the `oauth2` crate as the SDK will drive it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -37,7 +39,7 @@ impl TokenIssuer for TestIssuer {
 
 struct Fake {
     base: String,
-    http: oauth2::reqwest::Client,
+    http: reqwest::Client,
 }
 
 async fn start(config: OAuthConfig) -> Fake {
@@ -49,13 +51,35 @@ async fn start(config: OAuthConfig) -> Fake {
     tokio::spawn(async move { axum::serve(listener, app).await });
     // Redirects must not be followed: the code arrives in the Location header (and following
     // them from the token endpoint would be an SSRF hole, as the oauth2 docs warn).
-    let http = oauth2::reqwest::Client::builder()
-        .redirect(oauth2::reqwest::redirect::Policy::none())
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     Fake {
         base: format!("http://{addr}"),
         http,
+    }
+}
+
+/// The `oauth2` crate's HTTP client, over the test's reqwest client. (oauth2's own `reqwest`
+/// feature would build a second reqwest, 0.12, and its TLS stack just for these tests.)
+fn oauth_http(
+    http: &reqwest::Client,
+) -> impl Fn(
+    oauth2::HttpRequest,
+) -> Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, reqwest::Error>> + Send>> {
+    let http = http.clone();
+    move |request| {
+        let http = http.clone();
+        Box::pin(async move {
+            let response = http.execute(reqwest::Request::try_from(request)?).await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let mut out = http::Response::new(response.bytes().await?.to_vec());
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
     }
 }
 
@@ -79,7 +103,7 @@ async fn authorize(fake: &Fake, url: url::Url) -> Vec<(String, String)> {
     location.query_pairs().into_owned().collect()
 }
 
-async fn json(resp: oauth2::reqwest::Response) -> serde_json::Value {
+async fn json(resp: reqwest::Response) -> serde_json::Value {
     serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json")
 }
 
@@ -125,7 +149,7 @@ async fn full_flow_with_pkce_then_refresh_rotates() {
     let tok = c
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await
         .expect("token exchange");
     let access = tok.access_token().secret().clone();
@@ -141,7 +165,7 @@ async fn full_flow_with_pkce_then_refresh_rotates() {
     // Refresh: new access token and a new refresh token.
     let tok2 = c
         .exchange_refresh_token(&refresh1)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await
         .expect("refresh");
     assert_ne!(tok2.access_token().secret(), &access);
@@ -152,12 +176,12 @@ async fn full_flow_with_pkce_then_refresh_rotates() {
     // dies too.
     let again = c
         .exchange_refresh_token(&refresh1)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(again), BasicErrorResponseType::InvalidGrant);
     let after = c
         .exchange_refresh_token(&refresh2)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(after), BasicErrorResponseType::InvalidGrant);
 }
@@ -170,7 +194,7 @@ async fn login_hint_chooses_the_user() {
     let tok = c
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await
         .expect("token exchange");
     assert!(tok.access_token().secret().contains("driver1"));
@@ -193,14 +217,14 @@ async fn wrong_verifier_is_rejected_and_spends_the_code() {
     let r = c
         .exchange_code(AuthorizationCode::new(code.clone()))
         .set_pkce_verifier(wrong)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidGrant);
     // The right verifier no longer helps: the code was spent by the failed attempt.
     let r = c
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidGrant);
 }
@@ -212,7 +236,7 @@ async fn missing_verifier_is_rejected() {
     let (code, _verifier) = login(&fake, &c, None).await;
     let r = c
         .exchange_code(AuthorizationCode::new(code))
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidGrant);
 }
@@ -226,18 +250,18 @@ async fn code_reuse_is_rejected_and_revokes_its_tokens() {
     let tok = c
         .exchange_code(AuthorizationCode::new(code.clone()))
         .set_pkce_verifier(verifier)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await
         .expect("first exchange");
     let r = c
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(PkceCodeVerifier::new(secret))
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidGrant);
     let refresh = c
         .exchange_refresh_token(tok.refresh_token().expect("refresh"))
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(refresh), BasicErrorResponseType::InvalidGrant);
 }
@@ -340,7 +364,7 @@ async fn wrong_secret_is_invalid_client() {
     let r = bad
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidClient);
 }
@@ -351,7 +375,7 @@ async fn client_credentials_and_password_grants_are_unsupported() {
     let c = client(&fake, "cro-fake-demo-secret");
     let r = c
         .exchange_client_credentials()
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::UnsupportedGrantType);
     let r = c
@@ -359,7 +383,7 @@ async fn client_credentials_and_password_grants_are_unsupported() {
             &oauth2::ResourceOwnerUsername::new("admin".into()),
             &oauth2::ResourceOwnerPassword::new("Secret1".into()),
         )
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::UnsupportedGrantType);
 }
@@ -370,7 +394,7 @@ async fn unknown_refresh_token_is_invalid_grant() {
     let c = client(&fake, "cro-fake-demo-secret");
     let r = c
         .exchange_refresh_token(&RefreshToken::new("crort_nope".into()))
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidGrant);
 }
@@ -388,7 +412,7 @@ async fn expired_code_is_rejected() {
     let r = c
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(&fake.http)
+        .request_async(&oauth_http(&fake.http))
         .await;
     assert_eq!(error_of(r), BasicErrorResponseType::InvalidGrant);
 }
@@ -432,8 +456,8 @@ async fn tokens_from_the_fake_server_work_on_the_api() {
         .await
         .expect("fake starts");
     let tenant = fake.tenant_ids()[0];
-    let http = oauth2::reqwest::Client::builder()
-        .redirect(oauth2::reqwest::redirect::Policy::none())
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     let f = Fake {
@@ -445,7 +469,7 @@ async fn tokens_from_the_fake_server_work_on_the_api() {
     let tok = c
         .exchange_code(AuthorizationCode::new(code))
         .set_pkce_verifier(verifier)
-        .request_async(&http)
+        .request_async(&oauth_http(&http))
         .await
         .expect("token exchange");
 
@@ -480,7 +504,7 @@ async fn tokens_from_the_fake_server_work_on_the_api() {
 
     let tok2 = c
         .exchange_refresh_token(tok.refresh_token().expect("refresh token"))
-        .request_async(&http)
+        .request_async(&oauth_http(&http))
         .await
         .expect("refresh");
     let access2 = tok2.access_token().secret();

@@ -36,8 +36,9 @@ use serde_yaml::Value as Yaml;
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
-/// The spec, embedded so that `cro` needs no files at run time.
-const SPEC: &str = include_str!("../../../../spec/openapi.yaml");
+/// The spec, embedded so that `cro` needs no files at run time (cro-fake carries the copy
+/// `cargo xtask codegen` keeps equal to `spec/openapi.yaml`).
+const SPEC: &str = cro_fake::spec::SPEC_YAML;
 
 /// Nesting depth after which objects are written as JSON cells (guards against cycles and
 /// absurdly wide files).
