@@ -407,3 +407,49 @@ fn postgres_failed_sync_keeps_the_last_mirror() {
         failed_sync_keeps_the_last_mirror(&to, &mut db);
     }
 }
+
+/// Over TLS, the server's certificate is verified: against `sslrootcert` it syncs, against
+/// the system's trust store (which does not know the test CA) it fails with a hint. The role
+/// `cro_tls` may only connect over TLS (`.ci/start-postgres`), so a sync that works as
+/// `cro_tls` went over TLS.
+#[test]
+fn postgres_over_tls_verifies_the_server() {
+    let Some((plain, mut db)) = postgres("tls") else {
+        return;
+    };
+    let Ok(ca) = std::env::var("CRO_TEST_POSTGRES_CA") else {
+        let required = std::env::var("CRO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "CRO_REQUIRE_POSTGRES=1 but CRO_TEST_POSTGRES_CA is not set (no TLS on the test server?)"
+        );
+        eprintln!("SKIPPED postgres_over_tls_verifies_the_server: set CRO_TEST_POSTGRES_CA");
+        return;
+    };
+    let schema = format!("cro_sync_tls_{}", std::process::id());
+    db.0.batch_execute(&format!("GRANT ALL ON SCHEMA {schema} TO cro_tls"))
+        .expect("grant");
+    let as_tls_role = plain.replacen("postgres://cro@", "postgres://cro_tls@", 1);
+    let server = Server::start(FakeConfig::default());
+    let sync = |to: &str| server.cro(&["sync", "--to", to, "--resources", "customers", "-q"]);
+
+    let refused = sync(&as_tls_role);
+    assert!(!refused.status.success(), "cro_tls connected without TLS");
+
+    let untrusted = sync(&as_tls_role.replace("sslmode=disable", "sslmode=require"));
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(!untrusted.status.success(), "an unknown CA was trusted");
+    assert!(
+        stderr.contains("certificate") && stderr.contains("sslrootcert"),
+        "{stderr}"
+    );
+
+    let ca_param = ca.replace(' ', "%20");
+    let verified = as_tls_role.replace(
+        "sslmode=disable",
+        &format!("sslmode=verify-full&sslrootcert={ca_param}"),
+    );
+    server.ok(&["sync", "--to", &verified, "--resources", "customers", "-q"]);
+    let customers = server.exported_ids(&["export", "customers", "-q"]);
+    assert_eq!(ids(&db.live("customers", "id")), customers);
+}

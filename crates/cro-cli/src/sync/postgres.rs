@@ -6,6 +6,7 @@
 //! API's naive timestamps, `jsonb` for nested values) and only rewrites rows whose hash
 //! changed. Connections are plain TCP (`NoTls`): use a server on loopback or a private network.
 
+use super::postgres_tls;
 use super::rows::{Row, Value};
 use super::sink::{Counts, Sink, SinkError, SinkResult, SyncState};
 use super::sqlite::quote;
@@ -13,6 +14,7 @@ use super::tables::{ColumnKind, HASH_COL, ID_COL, REMOVED_COL, SYNCED_COL, TENAN
 use postgres::{Client, NoTls};
 use std::fmt::Write as _;
 use std::io::Write as _;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 const STATE_TABLE: &str = "_cro_sync_state";
 const SEEN_TABLE: &str = "pg_temp._cro_seen";
@@ -64,16 +66,50 @@ fn copy_value(out: &mut Vec<u8>, value: Value<'_>) {
     }
 }
 
+/// An error and its causes, `: `-separated (the driver's own message often only says which
+/// step failed: "error performing TLS handshake").
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 impl PostgresSink {
     /// Connect to `url` (`postgres://user:password@host:port/db`).
+    /// TLS follows the URL's `sslmode` and `sslrootcert` ([`postgres_tls`]).
     pub fn connect(url: &str) -> SinkResult<PostgresSink> {
-        let db = Client::connect(url, NoTls).map_err(|e| {
-            // The URL may hold a password: name the server by host only.
-            let host = url::Url::parse(url)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .unwrap_or_else(|| "the server".into());
-            SinkError::at(&format!("cannot connect to PostgreSQL at {host}"), e)
+        // The URL may hold a password: name the server by host only.
+        let host = url::Url::parse(url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "the server".into());
+        let doing = format!("cannot connect to PostgreSQL at {host}");
+        let target = postgres_tls::target(url).map_err(|e| SinkError::at(&doing, e))?;
+        let connected = if target.tls {
+            let config = postgres_tls::client_config(target.root_cert.as_deref())
+                .map_err(|e| SinkError::at(&doing, e))?;
+            Client::connect(&target.url, MakeRustlsConnect::new(config))
+        } else {
+            Client::connect(&target.url, NoTls)
+        };
+        let db = connected.map_err(|e| {
+            let mut why = with_causes(&e);
+            if target.tls && why.contains("certificate") {
+                why.push_str(
+                    " (hint: for a server whose certificate your system does not trust, add \
+                     sslrootcert=/path/to/ca.pem to the --to URL; sslmode=disable connects \
+                     without TLS)",
+                );
+            }
+            SinkError::at(&doing, why)
         })?;
         Ok(PostgresSink {
             db,
