@@ -969,20 +969,7 @@ impl From<progenitor_client::Error<types::ErrorBody>> for Error {
     }
 }
 
-/// `error: cause: cause ...` in one line.
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let next = s.to_string();
-        if !text.contains(&next) {
-            text.push_str(": ");
-            text.push_str(&next);
-        }
-        source = s.source();
-    }
-    text
-}
+pub(crate) use crate::sanitize::error_chain;
 
 /// Longest body excerpt kept, in characters.
 pub(crate) const EXCERPT_CHARS: usize = 300;

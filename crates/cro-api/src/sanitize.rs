@@ -180,6 +180,23 @@ pub(crate) fn server_text(text: &str, token: Option<&SecretString>, max_chars: u
     one_line(&text, max_chars)
 }
 
+/// An error and its causes on one line, `error: cause: cause`, skipping a cause whose text
+/// the line already holds (many errors repeat their source's message). Not cleaned: pass it
+/// through [`for_terminal`] before it reaches a terminal.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let next = s.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = s.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

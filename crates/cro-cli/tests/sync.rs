@@ -370,17 +370,21 @@ fn demo_sync_needs_no_setup_and_bad_urls_are_usage_errors() {
 // -------------------------------------------------------------------------------------------
 // PostgreSQL
 
+/// The test server's setting `var`; without it, the test says loudly that it skipped, or
+/// fails when `CRO_REQUIRE_POSTGRES=1` (CI), so it can never pass silently.
+fn postgres_setting(var: &str, test: &str) -> Option<String> {
+    if let Ok(value) = std::env::var(var) {
+        return Some(value);
+    }
+    let required = std::env::var("CRO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
+    assert!(!required, "CRO_REQUIRE_POSTGRES=1 but {var} is not set");
+    eprintln!("SKIPPED {test}: set {var} to run it against a real PostgreSQL");
+    None
+}
+
 /// A fresh schema on the test server, and the URL that makes it the search path.
 fn postgres(test: &str) -> Option<(String, Postgres)> {
-    let Ok(url) = std::env::var("CRO_TEST_POSTGRES_URL") else {
-        let required = std::env::var("CRO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "CRO_REQUIRE_POSTGRES=1 but CRO_TEST_POSTGRES_URL is not set"
-        );
-        eprintln!("SKIPPED {test}: set CRO_TEST_POSTGRES_URL to run it against a real PostgreSQL");
-        return None;
-    };
+    let url = postgres_setting("CRO_TEST_POSTGRES_URL", test)?;
     let schema = format!("cro_sync_{test}_{}", std::process::id());
     let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("postgres reachable");
     admin
@@ -417,13 +421,8 @@ fn postgres_over_tls_verifies_the_server() {
     let Some((plain, mut db)) = postgres("tls") else {
         return;
     };
-    let Ok(ca) = std::env::var("CRO_TEST_POSTGRES_CA") else {
-        let required = std::env::var("CRO_REQUIRE_POSTGRES").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "CRO_REQUIRE_POSTGRES=1 but CRO_TEST_POSTGRES_CA is not set (no TLS on the test server?)"
-        );
-        eprintln!("SKIPPED postgres_over_tls_verifies_the_server: set CRO_TEST_POSTGRES_CA");
+    // Set by .ci/run when the test cluster has TLS (.ci/start-postgres with openssl).
+    let Some(ca) = postgres_setting("CRO_TEST_POSTGRES_CA", "postgres_over_tls") else {
         return;
     };
     let schema = format!("cro_sync_tls_{}", std::process::id());

@@ -66,22 +66,6 @@ fn copy_value(out: &mut Vec<u8>, value: Value<'_>) {
     }
 }
 
-/// An error and its causes, `: `-separated (the driver's own message often only says which
-/// step failed: "error performing TLS handshake").
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let more = c.to_string();
-        if !text.contains(&more) {
-            text.push_str(": ");
-            text.push_str(&more);
-        }
-        cause = c.source();
-    }
-    text
-}
-
 impl PostgresSink {
     /// Connect to `url` (`postgres://user:password@host:port/db`).
     /// TLS follows the URL's `sslmode` and `sslrootcert` ([`postgres_tls`]).
@@ -101,7 +85,7 @@ impl PostgresSink {
             Client::connect(&target.url, NoTls)
         };
         let db = connected.map_err(|e| {
-            let mut why = with_causes(&e);
+            let mut why = cro_api::sanitize::error_chain(&e);
             if target.tls && why.contains("certificate") {
                 why.push_str(
                     " (hint: for a server whose certificate your system does not trust, add \
