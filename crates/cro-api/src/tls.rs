@@ -39,9 +39,11 @@ pub(crate) fn configure(builder: reqwest::ClientBuilder) -> Result<reqwest::Clie
     Ok(builder)
 }
 
-/// rustls with `ring`, TLS 1.2 and 1.3, and the platform verifier.
-#[cfg(all(feature = "rustls-ring", not(feature = "native-tls")))]
-fn rustls_config() -> Result<rustls::ClientConfig, String> {
+/// rustls with `ring`, TLS 1.2 and 1.3, and the platform verifier: what this crate's clients
+/// use with `rustls-ring`, for rustls connections of your own (the error is the reason, in
+/// words).
+#[cfg(feature = "rustls-ring")]
+pub fn rustls_config() -> Result<rustls::ClientConfig, String> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)

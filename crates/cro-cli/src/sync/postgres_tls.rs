@@ -77,36 +77,29 @@ pub fn target(url: &str) -> Result<Target, String> {
 /// The rustls client configuration: `ring`, TLS 1.2 and 1.3, and the CA file of
 /// `sslrootcert` or else the system's trust store.
 pub fn client_config(root_cert: Option<&str>) -> Result<rustls::ClientConfig, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS set-up: {e}"))?;
-    let config = match root_cert {
-        Some(path) => {
-            use rustls::pki_types::CertificateDer;
-            use rustls::pki_types::pem::PemObject;
-            let mut roots = rustls::RootCertStore::empty();
-            let certs = CertificateDer::pem_file_iter(path)
-                .map_err(|e| format!("sslrootcert={path}: {e}"))?;
-            for cert in certs {
-                let cert = cert.map_err(|e| format!("sslrootcert={path}: {e}"))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| format!("sslrootcert={path}: {e}"))?;
-            }
-            if roots.is_empty() {
-                return Err(format!("sslrootcert={path}: no certificate in the file"));
-            }
-            builder.with_root_certificates(roots)
-        }
-        None => {
-            use rustls_platform_verifier::BuilderVerifierExt;
-            builder
-                .with_platform_verifier()
-                .map_err(|e| format!("TLS set-up: the system's certificate verifier: {e}"))?
-        }
+    let Some(path) = root_cert else {
+        return cro_api::tls::rustls_config();
     };
-    Ok(config.with_no_client_auth())
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let certs =
+        CertificateDer::pem_file_iter(path).map_err(|e| format!("sslrootcert={path}: {e}"))?;
+    for cert in certs {
+        let cert = cert.map_err(|e| format!("sslrootcert={path}: {e}"))?;
+        roots
+            .add(cert)
+            .map_err(|e| format!("sslrootcert={path}: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err(format!("sslrootcert={path}: no certificate in the file"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS set-up: {e}"))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 #[cfg(test)]
